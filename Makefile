@@ -1,0 +1,50 @@
+# yayin: two commands on a fresh machine with Python >= 3.11 and make.
+#   make run    set up, migrate a SQLite database, load demo data, serve on :8000
+#   make test   set up and run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run demo test lint format check bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	DJANGO_DEBUG=true $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=true $(BIN)/python manage.py seed_demo
+
+run: demo
+	@echo ""
+	@echo "  API docs (Swagger UI): http://localhost:$(PORT)/api/docs/"
+	@echo "  API docs (Redoc):      http://localhost:$(PORT)/api/redoc/"
+	@echo "  OpenAPI schema:        http://localhost:$(PORT)/api/schema/?format=json"
+	@echo "  Admin:                 http://localhost:$(PORT)/admin/"
+	@echo "  Health:                http://localhost:$(PORT)/health/"
+	@echo ""
+	DJANGO_DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,53 @@
+"""Serializer fields and lookups shared by every app."""
+
+from django.db.models import Model, QuerySet
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from config.api.errors import NotFound
+from config.api.ids import OBJECT_ID_RE, is_object_id
+
+
+class ObjectIdField(serializers.RegexField):
+    """An input id: 24 lowercase hex characters (`64d15f9e2e6c8f4d5a123456`)."""
+
+    default_error_messages = {"invalid": _("Must be a 24-character hexadecimal id.")}
+
+    def __init__(self, **kwargs):
+        super().__init__(OBJECT_ID_RE, **kwargs)
+
+
+def get_object_or_not_found(queryset: QuerySet, object_id: str) -> Model:
+    """One lookup by id; an id of the wrong shape is the same 404 as an unknown one."""
+    if not is_object_id(object_id):
+        raise NotFound()
+    found = queryset.filter(pk=object_id).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def absolute_url(request, url: str | None) -> str | None:
+    """Storage URLs can be relative (`/media/...`); the contract wants `https://host/...`."""
+    if not url:
+        return None
+    if url.startswith(("http://", "https://")):
+        return url
+    if request is None:
+        from django.conf import settings
+
+        return f"{settings.PUBLIC_API_URL}{url}"
+    return request.build_absolute_uri(url)
+
+
+class AbsoluteFileUrlField(serializers.Field):
+    """The absolute URL of a `FileField` value, or null when there is no file."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        if not value:
+            return None
+        return absolute_url(self.context.get("request"), value.url)

@@ -1,0 +1,67 @@
+"""Request-wide API conventions that live outside DRF."""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils import translation
+
+from config.api import errors as api_errors
+from config.api.renderers import envelope_json
+
+SUPPORTED_LANGUAGES = {code for code, _name in settings.LANGUAGES}
+
+_DEFAULT_MESSAGES = {
+    400: api_errors.VALIDATION_FAILED,
+    401: api_errors.AUTHENTICATION_REQUIRED,
+    403: api_errors.INSUFFICIENT_PERMISSIONS,
+    404: api_errors.RESOURCE_NOT_FOUND,
+    409: api_errors.CONFLICT,
+    500: api_errors.INTERNAL_SERVER_ERROR,
+}
+_NON_JSON_PREFIXES = ("/admin/", "/api/docs", "/api/redoc", "/static/", "/media/")
+
+
+def request_language(request) -> str:
+    """`X-Language` first (the apps send it), then `Accept-Language`, then English."""
+    header = request.headers.get("X-Language", "").strip().lower()[:2]
+    if header in SUPPORTED_LANGUAGES:
+        return header
+    return translation.get_language_from_request(request, check_path=False) or "en"
+
+
+def error_response(status_code: int, message=None) -> HttpResponse:
+    message = message or _DEFAULT_MESSAGES.get(status_code) or HttpResponse(status=status_code)
+    if isinstance(message, HttpResponse):
+        message = message.reason_phrase
+    return HttpResponse(
+        envelope_json(status_code=status_code, errors=[message]),
+        status=status_code,
+        content_type="application/json",
+    )
+
+
+class LanguageHeaderMiddleware:
+    """Activate the caller's language, and wrap Django's own error pages in the envelope.
+
+    DRF views shape their errors themselves; this catches what never reaches DRF (an unknown
+    URL, a crash page in debug mode, a 405 from a plain Django view) outside the admin.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = request_language(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        try:
+            response = self.get_response(request)
+            if (
+                response.status_code >= 400
+                and not response.get("Content-Type", "").startswith("application/json")
+                and not request.path.startswith(_NON_JSON_PREFIXES)
+            ):
+                response = error_response(response.status_code)
+            response.headers.setdefault("Content-Language", language)
+            return response
+        finally:
+            translation.deactivate()

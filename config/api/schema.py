@@ -1,0 +1,164 @@
+"""OpenAPI schema conventions: the envelope around every response, the error bodies each
+endpoint can return, the `JWT-auth` scheme and the production warning on writes."""
+
+import copy
+from http import HTTPStatus
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+
+PRODUCTION_WARNING = (
+    "**Production uyarisi:** Bu endpoint veri degistirir veya operasyon tetikleyebilir. "
+    "API Playground icinde Production server seciliyse gercek production verisi etkilenir; "
+    "test icin Development server kullanin."
+)
+ERROR_ENVELOPE_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
+ERROR_ENVELOPE_SCHEMA = {
+    "type": "object",
+    "description": "The envelope of every error response.",
+    "properties": {
+        "isSuccess": {"type": "boolean", "enum": [False]},
+        "statusCode": {"type": "integer", "example": 400},
+        "data": {"nullable": True, "example": None},
+        "errors": {
+            "type": "array",
+            "items": {"type": "string"},
+            "example": ["title: This field is required."],
+        },
+        "timestamp": {
+            "type": "string",
+            "format": "date-time",
+            "example": "2026-05-22T16:11:27.022Z",
+        },
+    },
+    "required": ["isSuccess", "statusCode", "data", "errors", "timestamp"],
+}
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+_ERROR_DESCRIPTIONS = {
+    400: "Validation failed: one message per problem, `<fieldName>: <message>`.",
+    401: "Authentication required, or the token is invalid, expired or revoked.",
+    402: "Payment required.",
+    403: "Insufficient permissions.",
+    404: "Resource not found (also for ids of the wrong shape).",
+    405: "Method not allowed.",
+    409: "The resource already exists or cannot be changed in its current state.",
+    413: "Request body too large.",
+    415: "Unsupported media type.",
+    429: "Too many requests; `Retry-After` says when to try again.",
+    503: "Service unavailable.",
+}
+
+
+def error_responses(*codes: int) -> dict:
+    """`extend_schema(responses={201: X, **error_responses(403, 409)})`."""
+    return {
+        code: OpenApiResponse(description=_ERROR_DESCRIPTIONS.get(code, HTTPStatus(code).phrase))
+        for code in codes
+    }
+
+
+def success_envelope(schema: dict | None, status_code: int) -> dict:
+    return {
+        "type": "object",
+        "properties": {
+            "isSuccess": {"type": "boolean", "enum": [True]},
+            "statusCode": {"type": "integer", "example": status_code},
+            "data": schema if schema is not None else {"nullable": True, "example": None},
+            "errors": {"type": "array", "items": {"type": "string"}, "maxItems": 0},
+            "timestamp": {
+                "type": "string",
+                "format": "date-time",
+                "example": "2026-05-22T16:11:27.022Z",
+            },
+        },
+        "required": ["isSuccess", "statusCode", "data", "errors", "timestamp"],
+    }
+
+
+def _example_envelope(value, status_code: int) -> dict:
+    return {
+        "isSuccess": True,
+        "statusCode": status_code,
+        "data": value,
+        "errors": [],
+        "timestamp": "2026-05-22T16:11:27.022Z",
+    }
+
+
+class EnvelopeAutoSchema(AutoSchema):
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        if self.method not in _SAFE_METHODS:
+            description = operation.get("description", "")
+            operation["description"] = (
+                f"{PRODUCTION_WARNING}\n\n{description}" if description else PRODUCTION_WARNING
+            )
+        self._add_default_errors(operation)
+        self._wrap_responses(operation)
+        return operation
+
+    def _add_default_errors(self, operation: dict) -> None:
+        responses = operation.setdefault("responses", {})
+        codes = [429]
+        if self.view.get_authenticators():
+            codes.append(401)
+        if self.method in {"POST", "PUT", "PATCH"} or any(
+            parameter.get("in") == "query" for parameter in operation.get("parameters", [])
+        ):
+            codes.append(400)
+        if "{" in self.path:
+            codes.append(404)
+        for code in codes:
+            responses.setdefault(str(code), {"description": _ERROR_DESCRIPTIONS[code]})
+
+    def _wrap_responses(self, operation: dict) -> None:
+        for code, response in operation.get("responses", {}).items():
+            status_code = int(code)
+            if status_code == 204:
+                response.pop("content", None)
+                continue
+            if status_code >= 400:
+                response["description"] = response.get("description") or _ERROR_DESCRIPTIONS.get(
+                    status_code, HTTPStatus(status_code).phrase
+                )
+                response["content"] = {"application/json": {"schema": ERROR_ENVELOPE_REF}}
+                continue
+            content = response.get("content")
+            if not content:
+                response["content"] = {
+                    "application/json": {"schema": success_envelope(None, status_code)}
+                }
+                continue
+            for media_type, media in content.items():
+                if media_type != "application/json":
+                    continue
+                media["schema"] = success_envelope(media.get("schema"), status_code)
+                for example in media.get("examples", {}).values():
+                    if "value" in example:
+                        example["value"] = _example_envelope(
+                            copy.deepcopy(example["value"]), status_code
+                        )
+
+
+def postprocess_envelope(result, generator, request, public):
+    """Add the error envelope component every error response refers to."""
+    result.setdefault("components", {}).setdefault("schemas", {})["ErrorEnvelope"] = (
+        ERROR_ENVELOPE_SCHEMA
+    )
+    return result
+
+
+class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "users.authentication.JWTAuthentication"
+    name = "JWT-auth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "Paste the JWT access token without the Bearer prefix.",
+        }

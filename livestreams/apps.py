@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LivestreamsConfig(AppConfig):
+    name = "livestreams"
+    verbose_name = "Live streams"

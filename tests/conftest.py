@@ -1,0 +1,65 @@
+"""The small cast every test module shares (style.md, rule 10)."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tests.factories import StaffFactory, UserFactory
+from users.sessions import tokens_for_user
+
+
+@pytest.fixture(autouse=True)
+def _isolate(settings, tmp_path):
+    """Files go to a temporary folder and throttle counters start empty in every test."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+def _client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for_user(user=user)['access_token']}")
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return StaffFactory()
+
+
+@pytest.fixture
+def user_client(user):
+    return _client_for(user)
+
+
+@pytest.fixture
+def other_client(other_user):
+    return _client_for(other_user)
+
+
+@pytest.fixture
+def staff_client(staff_user):
+    return _client_for(staff_user)
+
+
+@pytest.fixture
+def client_for():
+    """`client_for(some_user)`: an API client signed in as that user."""
+    return _client_for
