@@ -63,3 +63,15 @@ def staff_client(staff_user):
 def client_for():
     """`client_for(some_user)`: an API client signed in as that user."""
     return _client_for
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.postgres` tests (row locks, real concurrency) run only on PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)

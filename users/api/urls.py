@@ -1,1 +1,5 @@
-urlpatterns = []
+from users.api import auth_urls
+
+urlpatterns = [
+    *auth_urls.urlpatterns,
+]
