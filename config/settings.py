@@ -237,7 +237,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
         "config.api.schema.postprocess_envelope",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"ComponentStatusEnum": "config.api.views.COMPONENT_STATUSES"},
 }
 
 # --- Domain settings -----------------------------------------------------------------------

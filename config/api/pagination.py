@@ -88,7 +88,9 @@ class ArrayPagination(_PageNumberMixin):
         if self.page < self.total_pages:
             links.append(f'<{self._page_url(self.page + 1)}>; rel="next"')
         if self.page > 1:
-            links.append(f'<{self._page_url(min(self.page - 1, max(self.total_pages, 1)))}>; rel="prev"')
+            links.append(
+                f'<{self._page_url(min(self.page - 1, max(self.total_pages, 1)))}>; rel="prev"'
+            )
         headers = {"X-Total-Count": str(self.total)}
         if links:
             headers["Link"] = ", ".join(links)

@@ -6,14 +6,19 @@ from django.core.cache import cache
 from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.decorators import api_view, authentication_classes, permission_classes
-from rest_framework.decorators import throttle_classes
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+)
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from config.api.middleware import error_response
 
 logger = logging.getLogger(__name__)
+COMPONENT_STATUSES = ["ok", "unavailable"]
 
 
 def _database_ok() -> bool:
@@ -44,8 +49,8 @@ def _cache_ok() -> bool:
             "Health",
             {
                 "status": serializers.ChoiceField(choices=["ok", "degraded", "unavailable"]),
-                "database": serializers.ChoiceField(choices=["ok", "unavailable"]),
-                "cache": serializers.ChoiceField(choices=["ok", "unavailable"]),
+                "database": serializers.ChoiceField(choices=COMPONENT_STATUSES),
+                "cache": serializers.ChoiceField(choices=COMPONENT_STATUSES),
             },
         ),
         503: None,
@@ -59,7 +64,9 @@ def health(request):
     database = _database_ok()
     cache_status = _cache_ok()
     body = {
-        "status": "ok" if database and cache_status else ("degraded" if database else "unavailable"),
+        "status": "ok"
+        if database and cache_status
+        else ("degraded" if database else "unavailable"),
         "database": "ok" if database else "unavailable",
         "cache": "ok" if cache_status else "unavailable",
     }

@@ -1,0 +1,35 @@
+"""Assertions on the response envelope (contract section 0)."""
+
+import re
+
+TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+OBJECT_ID_RE = re.compile(r"^[0-9a-f]{24}$")
+
+
+def assert_success(response, status_code: int = 200):
+    """Check the success envelope and return its `data`."""
+    assert response.status_code == status_code, response.content
+    body = response.json()
+    assert set(body) == {"isSuccess", "statusCode", "data", "errors", "timestamp"}
+    assert body["isSuccess"] is True
+    assert body["statusCode"] == status_code
+    assert body["errors"] == []
+    assert TIMESTAMP_RE.match(body["timestamp"])
+    return body["data"]
+
+
+def assert_error(response, status_code: int, errors: list[str] | None = None) -> list[str]:
+    """Check the error envelope (and the exact messages, when given); return the messages."""
+    assert response.status_code == status_code, response.content
+    body = response.json()
+    assert set(body) == {"isSuccess", "statusCode", "data", "errors", "timestamp"}
+    assert body["isSuccess"] is False
+    assert body["statusCode"] == status_code
+    assert body["data"] is None
+    assert isinstance(body["errors"], list)
+    assert body["errors"]
+    assert all(isinstance(message, str) for message in body["errors"])
+    assert TIMESTAMP_RE.match(body["timestamp"])
+    if errors is not None:
+        assert body["errors"] == errors
+    return body["errors"]

@@ -1,0 +1,146 @@
+"""Sign-in, refresh and logout (contract section 2). Thin: validate, one service, shape."""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from config.api.schema import error_responses
+from users import otp, sessions
+from users.api.auth_serializers import (
+    RefreshSerializer,
+    SendEmailOtpResultSerializer,
+    SendEmailOtpSerializer,
+    SendOtpResultSerializer,
+    SendOtpSerializer,
+    SignInResultSerializer,
+    TokenPairSerializer,
+    VerifyEmailOtpSerializer,
+    VerifyOtpSerializer,
+)
+from users.api.throttles import OtpDestinationThrottle, OtpIpThrottle
+
+AUTH_TAG = ["auth"]
+
+
+class _OtpView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [OtpIpThrottle, OtpDestinationThrottle]
+
+
+@extend_schema(
+    tags=AUTH_TAG,
+    summary="Send a one-time code by SMS",
+    request=SendOtpSerializer,
+    responses={201: SendOtpResultSerializer, **error_responses(429)},
+    examples=[
+        OpenApiExample(
+            "Turkish mobile number",
+            value={"countryCode": "90", "phoneNumber": "5551234567"},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Code sent",
+            value={"countryCode": "90", "phoneNumber": "5551234567", "expiresIn": 300},
+            response_only=True,
+            status_codes=["201"],
+        ),
+    ],
+)
+class SendOtpView(_OtpView):
+    def post(self, request):
+        serializer = SendOtpSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        destination = otp.phone_destination(**serializer.validated_data)
+        return Response(otp.otp_send(destination=destination), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    tags=AUTH_TAG,
+    summary="Sign in with an SMS code (the first sign-in creates the account)",
+    request=VerifyOtpSerializer,
+    responses={200: SignInResultSerializer, **error_responses(403, 429)},
+)
+class VerifyOtpView(_OtpView):
+    def post(self, request):
+        serializer = VerifyOtpSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        destination = otp.phone_destination(
+            country_code=data["country_code"], phone_number=data["phone_number"]
+        )
+        result = otp.otp_verify(
+            destination=destination,
+            code=data["code"],
+            signup_source=data.get("signup_source", ""),
+            signup_campaign=data.get("signup_campaign", ""),
+        )
+        return Response(SignInResultSerializer(result, context={"request": request}).data)
+
+
+@extend_schema(
+    tags=AUTH_TAG,
+    summary="Send a one-time code by email",
+    request=SendEmailOtpSerializer,
+    responses={201: SendEmailOtpResultSerializer, **error_responses(429)},
+)
+class SendEmailOtpView(_OtpView):
+    def post(self, request):
+        serializer = SendEmailOtpSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        destination = otp.email_destination(**serializer.validated_data)
+        return Response(otp.otp_send(destination=destination), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    tags=AUTH_TAG,
+    summary="Sign in with an email code (the first sign-in creates the account)",
+    request=VerifyEmailOtpSerializer,
+    responses={200: SignInResultSerializer, **error_responses(403, 429)},
+)
+class VerifyEmailOtpView(_OtpView):
+    def post(self, request):
+        serializer = VerifyEmailOtpSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = otp.otp_verify(
+            destination=otp.email_destination(email=data["email"]),
+            code=data["code"],
+            signup_source=data.get("signup_source", ""),
+            signup_campaign=data.get("signup_campaign", ""),
+        )
+        return Response(SignInResultSerializer(result, context={"request": request}).data)
+
+
+@extend_schema(
+    tags=AUTH_TAG,
+    summary="Rotate the refresh token: a new pair; the old refresh token stops working",
+    request=RefreshSerializer,
+    responses={200: TokenPairSerializer, **error_responses(401)},
+)
+class RefreshView(APIView):
+    # No authenticator: an expired access token in the header must not block a refresh.
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle]
+
+    def post(self, request):
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = sessions.session_refresh(refresh_token=serializer.validated_data["refresh_token"])
+        return Response(TokenPairSerializer(pair).data)
+
+
+@extend_schema(
+    tags=AUTH_TAG,
+    summary="Log out everywhere: every refresh and access token issued until now stops working",
+    request=None,
+    responses={200: None},
+)
+class LogoutView(APIView):
+    def post(self, request):
+        sessions.session_logout_all(user=request.user)
+        return Response(None)

@@ -1,0 +1,200 @@
+"""Passwordless sign-in with one-time codes (contract section 2).
+
+Codes are 4 digits from a CSPRNG, stored as an HMAC (never in clear), valid
+`OTP_TTL_SECONDS`, one per destination, void after `OTP_MAX_ATTEMPTS` wrong tries, and a new
+one is refused for `OTP_RESEND_SECONDS` after the last.
+"""
+
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import phonenumbers
+from django.conf import settings
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+from config.api.errors import Forbidden, InvalidInput, TooManyRequests
+from users import senders
+from users.models import OneTimeCode, User
+from users.sessions import tokens_for_user
+
+INVALID_PHONE = _("Enter a valid phone number for this country code.")
+INVALID_COUNTRY_CODE = _("Enter a country calling code of 1 to 3 digits, such as 90.")
+RESEND_TOO_SOON = _("A code was sent recently; wait %(seconds)s seconds before asking again.")
+CODE_INVALID = _("The code is incorrect or has expired; request a new one.")
+CODE_WRONG = _("The code is incorrect.")
+CODE_VOID = _("Too many wrong codes; request a new one.")
+ACCOUNT_DISABLED = _("This account is disabled.")
+
+
+@dataclass(frozen=True)
+class Destination:
+    channel: str
+    key: str  # what the code is stored under: "+905551234567" or "name@example.com"
+    country_code: str | None = None
+    phone_number: str | None = None
+    email: str | None = None
+
+
+def phone_destination(*, country_code: str, phone_number: str) -> Destination:
+    """Validate and normalise with `phonenumbers`: `("+90", "0555 123 45 67")` and
+    `("90", "5551234567")` are the same destination."""
+    country_digits = country_code.strip().lstrip("+")
+    if not country_digits.isdigit() or not 1 <= len(country_digits) <= 3:
+        raise InvalidInput(INVALID_COUNTRY_CODE, field="countryCode")
+    region = phonenumbers.region_code_for_country_code(int(country_digits))
+    try:
+        parsed = phonenumbers.parse(phone_number, region)
+    except phonenumbers.NumberParseException as error:
+        raise InvalidInput(INVALID_PHONE, field="phoneNumber") from error
+    if parsed.country_code != int(country_digits) or not phonenumbers.is_valid_number(parsed):
+        raise InvalidInput(INVALID_PHONE, field="phoneNumber")
+    national = str(parsed.national_number)
+    return Destination(
+        channel=OneTimeCode.Channel.SMS,
+        key=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
+        country_code=country_digits,
+        phone_number=national,
+    )
+
+
+def email_destination(*, email: str) -> Destination:
+    normalized = email.strip().lower()
+    try:
+        validate_email(normalized)
+    except Exception as error:
+        raise InvalidInput(_("Enter a valid email address."), field="email") from error
+    return Destination(channel=OneTimeCode.Channel.EMAIL, key=normalized, email=normalized)
+
+
+def _code_hash(destination_key: str, code: str) -> str:
+    return salted_hmac("yayin.otp", f"{destination_key}:{code}", algorithm="sha256").hexdigest()
+
+
+def otp_send(*, destination: Destination) -> dict:
+    """Issue a new code for `destination`, replacing any earlier one, and send it.
+
+    Refuses with TooManyRequests (429, Retry-After) within `OTP_RESEND_SECONDS` of the last.
+    """
+    now = timezone.now()
+    code = f"{secrets.randbelow(10_000):04d}"
+    try:
+        with transaction.atomic():
+            # The row lock serialises two sends to one destination: the second sees the first.
+            previous = (
+                OneTimeCode.objects.select_for_update().filter(destination=destination.key).first()
+            )
+            if previous is not None:
+                wait = settings.OTP_RESEND_SECONDS - (now - previous.created_at).total_seconds()
+                if wait > 0:
+                    seconds = math.ceil(wait)
+                    raise TooManyRequests(
+                        RESEND_TOO_SOON % {"seconds": seconds}, retry_after=seconds
+                    )
+                previous.delete()
+            OneTimeCode.objects.create(
+                channel=destination.channel,
+                destination=destination.key,
+                code_hash=_code_hash(destination.key, code),
+                created_at=now,
+                expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
+            )
+    except IntegrityError as error:
+        # A concurrent send created the row between our read and our insert.
+        raise TooManyRequests(
+            RESEND_TOO_SOON % {"seconds": settings.OTP_RESEND_SECONDS},
+            retry_after=settings.OTP_RESEND_SECONDS,
+        ) from error
+    # Sent once the code is committed, outside the row lock (a slow SMS gateway holds no lock).
+    _deliver(destination, code)
+    result = {"expires_in": settings.OTP_TTL_SECONDS}
+    if destination.channel == OneTimeCode.Channel.SMS:
+        result |= {
+            "country_code": destination.country_code,
+            "phone_number": destination.phone_number,
+        }
+    else:
+        result |= {"email": destination.email}
+    if settings.OTP_ECHO:
+        result["code"] = code
+    return result
+
+
+def _deliver(destination: Destination, code: str) -> None:
+    if destination.channel == OneTimeCode.Channel.SMS:
+        senders.send_code_by_sms(phone=destination.key, code=code)
+    else:
+        senders.send_code_by_email(email=destination.email, code=code)
+
+
+def _check_code(*, destination: Destination, code: str) -> None:
+    """Consume the code, or count a wrong try. Runs in its own transaction so that a wrong
+    try is recorded even though the request then fails."""
+    with transaction.atomic():
+        stored = OneTimeCode.objects.select_for_update().filter(destination=destination.key).first()
+        if stored is None or stored.expires_at <= timezone.now():
+            raise InvalidInput(CODE_INVALID, field="code")
+        if constant_time_compare(stored.code_hash, _code_hash(destination.key, code)):
+            stored.delete()
+            return
+        if stored.attempts + 1 >= settings.OTP_MAX_ATTEMPTS:
+            stored.delete()
+            wrong = CODE_VOID
+        else:
+            OneTimeCode.objects.filter(pk=stored.pk).update(attempts=F("attempts") + 1)
+            wrong = CODE_WRONG
+    raise InvalidInput(wrong, field="code")
+
+
+def _find_or_create_user(
+    *, destination: Destination, signup_source: str, signup_campaign: str
+) -> tuple[User, bool]:
+    if destination.channel == OneTimeCode.Channel.SMS:
+        lookup = {
+            "country_code": destination.country_code,
+            "phone_number": destination.phone_number,
+        }
+    else:
+        lookup = {"email__iexact": destination.email}
+    user = User.objects.filter(**lookup).first()
+    if user is not None:
+        return user, False
+    fields = {
+        "country_code": destination.country_code,
+        "phone_number": destination.phone_number,
+        "email": destination.email,
+        "signup_source": signup_source,
+        "signup_campaign": signup_campaign,
+    }
+    try:
+        with transaction.atomic():
+            user = User(**fields)
+            user.set_unusable_password()
+            user.save()
+            return user, True
+    except IntegrityError:
+        # Two first sign-ins raced (two devices, one number): the other one created the user.
+        return User.objects.get(**lookup), False
+
+
+def otp_verify(
+    *, destination: Destination, code: str, signup_source: str = "", signup_campaign: str = ""
+) -> dict:
+    """Sign in with a code; the first successful verify creates the user.
+
+    Refuses with InvalidInput (400) a wrong, expired, used or void code, and with Forbidden
+    (403) a disabled account.
+    """
+    _check_code(destination=destination, code=code)
+    user, created = _find_or_create_user(
+        destination=destination, signup_source=signup_source, signup_campaign=signup_campaign
+    )
+    if not user.is_active:
+        raise Forbidden(ACCOUNT_DISABLED)
+    return {**tokens_for_user(user=user), "is_new_user": created, "user": user}
