@@ -5,10 +5,25 @@ apps embed (creator, guests, viewers); they are the one public part of this modu
 Field names are snake_case here and camelCased by the renderer; `_id` stays as it is.
 """
 
+import datetime
+import re
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from config.api.fields import absolute_url
-from users.models import ProfilePhoto, User
+from users.models import (
+    USERNAME_RE,
+    AvailabilityStatus,
+    Expertise,
+    Gender,
+    Interest,
+    ProfilePhoto,
+    User,
+)
 
 
 class ProfilePhotoSerializer(serializers.ModelSerializer):
@@ -29,7 +44,9 @@ class ProfilePhotoSerializer(serializers.ModelSerializer):
 
     def get_variants(self, photo: ProfilePhoto) -> dict[str, str]:
         request = self.context.get("request")
-        return {size: absolute_url(request, file.url) for size, file in photo.variant_files().items()}
+        return {
+            size: absolute_url(request, file.url) for size, file in photo.variant_files().items()
+        }
 
 
 class UserSummarySerializer(serializers.ModelSerializer):
@@ -104,3 +121,207 @@ class UserSerializer(PublicProfileSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+# --- Output shapes of section 3 ------------------------------------------------------------
+
+
+class UserSearchItemSerializer(UserSummarySerializer):
+    """A search hit: UserSummary plus `expertise`."""
+
+    class Meta(UserSummarySerializer.Meta):
+        fields = [*UserSummarySerializer.Meta.fields, "expertise"]
+        read_only_fields = fields
+
+
+class FollowerSerializer(UserSummarySerializer):
+    """A follower: UserSummary plus counters, expertise and whether the caller follows back."""
+
+    is_following = serializers.SerializerMethodField()
+
+    class Meta(UserSummarySerializer.Meta):
+        fields = [
+            *UserSummarySerializer.Meta.fields,
+            "followers_count",
+            "following_count",
+            "is_following",
+            "expertise",
+        ]
+        read_only_fields = fields
+
+    def get_is_following(self, user: User) -> bool:
+        return bool(getattr(user, "is_following", False))
+
+
+class FollowersPageInfoSerializer(serializers.Serializer):
+    next_cursor = serializers.CharField(allow_null=True)
+    has_next_page = serializers.BooleanField()
+    limit = serializers.IntegerField()
+
+
+class FollowersPageSerializer(serializers.Serializer):
+    users = FollowerSerializer(many=True)
+    page_info = FollowersPageInfoSerializer()
+
+    def to_representation(self, page):
+        return {
+            "users": FollowerSerializer(page.users, many=True, context=self.context).data,
+            "page_info": {
+                "next_cursor": page.next_cursor,
+                "has_next_page": page.has_next_page,
+                "limit": page.limit,
+            },
+        }
+
+
+class FollowResultSerializer(serializers.Serializer):
+    is_following = serializers.BooleanField()
+    previously_following = serializers.BooleanField()
+
+
+class FollowStatusSerializer(serializers.Serializer):
+    is_following = serializers.BooleanField()
+
+
+# --- Input shapes of section 3 -------------------------------------------------------------
+
+NOT_A_STRING = _("Not a valid string.")
+BIRTH_DATE_IN_FUTURE = _("The birth date cannot be in the future.")
+TOO_YOUNG = _("You must be at least %(age)s years old.")
+BIRTH_DATE_TOO_OLD = _("Enter a birth date after 1900-01-01.")
+INVALID_USERNAME = _("Use 3 to 30 characters: lowercase letters, digits, dots and underscores.")
+MINIMUM_AGE = 13
+MAX_INTERESTS = 10
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: `123` or `true` for a text field is a 400, not "123"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError(NOT_A_STRING, code="invalid")
+        return super().to_internal_value(data)
+
+
+class UsernameField(StrictCharField):
+    """Contract usernames: 3-30 of `a-z 0-9 . _`; upper case letters are lowered."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 30)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data).lower()
+        if not re.fullmatch(USERNAME_RE, value):
+            raise serializers.ValidationError(INVALID_USERNAME, code="invalid")
+        return value
+
+
+class InterestsField(serializers.ListField):
+    """Items from `Interest`, duplicates dropped (first occurrence kept), at most 10."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("child", serializers.ChoiceField(choices=Interest.choices))
+        kwargs.setdefault("max_length", 50)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        values = list(dict.fromkeys(super().to_internal_value(data)))
+        if len(values) > MAX_INTERESTS:
+            raise serializers.ValidationError(
+                _("Choose at most %(count)s interests.") % {"count": MAX_INTERESTS},
+                code="max_length",
+            )
+        return values
+
+
+class BirthDateField(serializers.DateField):
+    """A date (`2000-01-15`); a full ISO 8601 date-time is accepted too and read as its UTC
+    date, since apps often send dates as midnight date-times."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validators", [validate_birth_date])
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and "T" in value:
+            try:
+                parsed = parse_datetime(value)
+            except ValueError:
+                parsed = None
+            if parsed is not None:
+                if timezone.is_naive(parsed):
+                    return parsed.date()
+                return parsed.astimezone(datetime.UTC).date()
+        return super().to_internal_value(value)
+
+
+def validate_birth_date(value: datetime.date) -> datetime.date:
+    today = timezone.now().date()
+    if value > today:
+        raise serializers.ValidationError(BIRTH_DATE_IN_FUTURE)
+    if value < datetime.date(1900, 1, 1):
+        raise serializers.ValidationError(BIRTH_DATE_TOO_OLD)
+    age = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
+    if age < MINIMUM_AGE:
+        raise serializers.ValidationError(TOO_YOUNG % {"age": MINIMUM_AGE})
+    return value
+
+
+class UserUpdateSerializer(serializers.Serializer):
+    """`PATCH /users/me`: every field optional; server-owned fields are not here (ignored)."""
+
+    name = StrictCharField(max_length=60)
+    surname = StrictCharField(max_length=60)
+    bio = StrictCharField(max_length=500, allow_blank=True)
+    birth_date = BirthDateField()
+    gender = serializers.ChoiceField(choices=Gender.choices)
+    interests = InterestsField()
+    expertise = serializers.ChoiceField(choices=Expertise.choices, allow_null=True)
+    availability_status = serializers.ChoiceField(choices=AvailabilityStatus.choices)
+    minute_price_in_live_stream = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0")
+    )
+    instagram = StrictCharField(max_length=100, allow_blank=True)
+    x = StrictCharField(max_length=100, allow_blank=True)
+    tiktok = StrictCharField(max_length=100, allow_blank=True)
+    snapchat = StrictCharField(max_length=100, allow_blank=True)
+    facebook = StrictCharField(max_length=100, allow_blank=True)
+    email = serializers.EmailField(max_length=254)
+
+    def validate_email(self, value: str) -> str:
+        return value.lower()
+
+
+class OnboardingStep1Serializer(serializers.Serializer):
+    name = StrictCharField(max_length=60)
+    surname = StrictCharField(max_length=60)
+    username = UsernameField()
+    birth_date = BirthDateField()
+
+
+class OnboardingStep2Serializer(serializers.Serializer):
+    gender = serializers.ChoiceField(choices=Gender.choices)
+
+
+class OnboardingStep3Serializer(serializers.Serializer):
+    interests = InterestsField()
+    expertise = serializers.ChoiceField(
+        choices=Expertise.choices, allow_null=True, required=False, default=None
+    )
+
+
+class UsernameChangeSerializer(serializers.Serializer):
+    new_username = UsernameField()
+
+
+class ProfilePhotoUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=False,
+        help_text="A JPEG, PNG or WebP image, at most 10 MB and 40 megapixels.",
+    )
+
+
+class UserSearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    expertise = serializers.ChoiceField(choices=Expertise.choices, required=False)

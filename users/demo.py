@@ -1,0 +1,107 @@
+"""Demo users for `manage.py seed_demo`: a staff admin, app users with photos, follows.
+
+Idempotent: a second run finds everything in place and adds nothing. Writes go through the
+same services as the API, so photos are processed and counters are right.
+"""
+
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageDraw
+
+from users import services
+from users.models import AvailabilityStatus, Follow, User
+
+DEMO_ADMIN_USERNAME = "admin"
+# A fixed password for a local demo database only; it is printed so the admin can be tried.
+DEMO_ADMIN_PASSWORD = "yayin-demo-admin"
+
+DEMO_USERS = [
+    # username, name, surname, gender, expertise, interests, color
+    ("demo_ayse", "Ayşe", "Yılmaz", "female", "musician", ["music", "art"], (231, 76, 60)),  # noqa: RUF001
+    ("demo_mehmet", "Mehmet", "Kaya", "male", "chef", ["food", "travel"], (46, 204, 113)),
+    ("demo_zeynep", "Zeynep", "Demir", "female", "trainer", ["fitness", "sports"], (52, 152, 219)),
+    ("demo_can", "Can", "Şahin", "male", "gamer", ["gaming", "technology"], (155, 89, 182)),
+    ("demo_elif", "Elif", "Çelik", "female", "educator", ["education", "business"], (241, 196, 15)),
+    ("demo_emre", "Emre", "Öztürk", "male", "developer", ["technology", "music"], (230, 126, 34)),
+]
+# (follower, followee) pairs.
+DEMO_FOLLOWS = [
+    ("demo_mehmet", "demo_ayse"),
+    ("demo_zeynep", "demo_ayse"),
+    ("demo_can", "demo_ayse"),
+    ("demo_elif", "demo_ayse"),
+    ("demo_emre", "demo_ayse"),
+    ("demo_ayse", "demo_mehmet"),
+    ("demo_ayse", "demo_zeynep"),
+    ("demo_can", "demo_emre"),
+    ("demo_emre", "demo_can"),
+    ("demo_elif", "demo_zeynep"),
+]
+
+
+def _photo(initial: str, color: tuple[int, int, int]) -> SimpleUploadedFile:
+    image = Image.new("RGB", (256, 256), color)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((48, 48, 208, 208), fill=(255, 255, 255))
+    draw.text((118, 118), initial, fill=color)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return SimpleUploadedFile("demo.png", buffer.getvalue(), content_type="image/png")
+
+
+def _seed_admin(stdout) -> None:
+    admin, created = User.objects.get_or_create(
+        username=DEMO_ADMIN_USERNAME,
+        defaults={"name": "Demo", "surname": "Admin", "is_staff": True, "is_superuser": True},
+    )
+    if created:
+        admin.set_password(DEMO_ADMIN_PASSWORD)
+        admin.save(update_fields=["password"])
+        stdout.write(f"Admin user: {DEMO_ADMIN_USERNAME} / password: {DEMO_ADMIN_PASSWORD}")
+    else:
+        stdout.write(
+            f"Admin user: {DEMO_ADMIN_USERNAME} (already there; its demo password is "
+            f"{DEMO_ADMIN_PASSWORD} unless someone changed it)"
+        )
+
+
+def _seed_app_users() -> dict[str, User]:
+    users = {}
+    for index, (username, name, surname, gender, expertise, interests, color) in enumerate(
+        DEMO_USERS, start=1
+    ):
+        user, _created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "name": name,
+                "surname": surname,
+                "gender": gender,
+                "expertise": expertise,
+                "interests": interests,
+                "email": f"{username}@example.com",
+                "country_code": "90",
+                "phone_number": f"55500001{index:02d}",
+                "birth_date": f"199{index}-0{index}-1{index}",
+                "bio": f"{name} — yayin demo",
+                "availability_status": AvailabilityStatus.AVAILABLE,
+                "onboarding_step_1_done": True,
+                "onboarding_step_2_done": True,
+                "onboarding_step_3_done": True,
+                "registration_completed": True,
+            },
+        )
+        if user.profile_photo_id is None:
+            services.profile_photo_set(user=user, upload=_photo(name[0], color))
+        users[username] = user
+    return users
+
+
+def seed(stdout) -> None:
+    _seed_admin(stdout)
+    users = _seed_app_users()
+    for follower, followee in DEMO_FOLLOWS:
+        services.follow_create(follower=users[follower], followee=users[followee])
+    follows = Follow.objects.filter(follower__in=users.values()).count()
+    stdout.write(f"App users: {', '.join(users)} ({follows} follows between them).")
+    stdout.write("Sign in as one with a one-time code sent to <username>@example.com.")

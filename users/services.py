@@ -1,0 +1,293 @@
+"""Every write to profiles, photos and follows (contract section 3).
+
+Services are keyword-only and atomic; they raise `config.api.errors` classes, whose messages
+are the module-level constants below so tests can assert them.
+"""
+
+import datetime
+import logging
+from collections.abc import Iterable
+
+from django.core.files.storage import Storage
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
+
+from config.api.errors import Conflict, InvalidInput, NotFound
+from config.images import process_image
+from users.models import Follow, ProfilePhoto, User
+
+logger = logging.getLogger(__name__)
+
+USERNAME_CHANGE_INTERVAL = datetime.timedelta(days=30)
+
+USERNAME_TAKEN = _("This username is already taken.")
+USERNAME_UNCHANGED = _("The new username is the same as the current one.")
+USERNAME_CHANGE_TOO_SOON = _(
+    "The username can be changed once every 30 days; the next change is allowed from %(date)s."
+)
+EMAIL_TAKEN = _("This email address is already used by another account.")
+CANNOT_FOLLOW_SELF = _("You cannot follow yourself.")
+
+# The fields `PATCH /users/me` may write; everything else on User is server-owned.
+UPDATABLE_FIELDS = (
+    "name",
+    "surname",
+    "bio",
+    "birth_date",
+    "gender",
+    "interests",
+    "expertise",
+    "availability_status",
+    "minute_price_in_live_stream",
+    "instagram",
+    "x",
+    "tiktok",
+    "snapchat",
+    "facebook",
+    "email",
+)
+
+
+def _username_taken(*, username: str, user: User) -> bool:
+    return User.objects.filter(username__iexact=username).exclude(pk=user.pk).exists()
+
+
+def _save_username(*, user: User, fields: dict, update_fields: Iterable[str]) -> None:
+    """Save with the username; the case-insensitive unique constraint settles races (409)."""
+    for name, value in fields.items():
+        setattr(user, name, value)
+    try:
+        with transaction.atomic():
+            user.save(update_fields=[*update_fields, "updated_at"])
+    except IntegrityError as error:
+        raise Conflict(USERNAME_TAKEN, field="username") from error
+
+
+def _locked(user: User) -> User:
+    """The caller's row, locked for the rest of the transaction (concurrent steps and
+    photo uploads of one user then run one after the other)."""
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+@transaction.atomic
+def user_update(*, user: User, data: dict) -> User:
+    """Update the caller's own profile with already validated `data` (snake_case keys).
+
+    Keys outside UPDATABLE_FIELDS are ignored. Refuses an email address used by another
+    account, ignoring case (Conflict).
+    """
+    changes = {name: value for name, value in data.items() if name in UPDATABLE_FIELDS}
+    email = changes.get("email")
+    if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        raise Conflict(EMAIL_TAKEN, field="email")
+    if not changes:
+        return user
+    for name, value in changes.items():
+        setattr(user, name, value)
+    try:
+        with transaction.atomic():
+            user.save(update_fields=[*changes, "updated_at"])
+    except IntegrityError as error:
+        # Another account took the address between the check and the save.
+        raise Conflict(EMAIL_TAKEN, field="email") from error
+    return user
+
+
+def _finish_step(user: User, step: int) -> list[str]:
+    setattr(user, f"onboarding_step_{step}_done", True)
+    user.registration_completed = (
+        user.onboarding_step_1_done and user.onboarding_step_2_done and user.onboarding_step_3_done
+    )
+    return [f"onboarding_step_{step}_done", "registration_completed"]
+
+
+@transaction.atomic
+def user_onboarding_step_1(
+    *, user: User, name: str, surname: str, username: str, birth_date: datetime.date
+) -> User:
+    """Name, surname, username and birth date. Refuses a username another account holds,
+    ignoring case (Conflict). Choosing the username here does not start the 30-day clock
+    of `user_change_username`."""
+    locked = _locked(user)
+    username = username.lower()
+    if _username_taken(username=username, user=locked):
+        raise Conflict(USERNAME_TAKEN, field="username")
+    fields = {"name": name, "surname": surname, "username": username, "birth_date": birth_date}
+    done = _finish_step(locked, 1)
+    _save_username(user=locked, fields=fields, update_fields=[*fields, *done])
+    return locked
+
+
+@transaction.atomic
+def user_onboarding_step_2(*, user: User, gender: str) -> User:
+    locked = _locked(user)
+    locked.gender = gender
+    locked.save(update_fields=["gender", *_finish_step(locked, 2), "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def user_onboarding_step_3(*, user: User, interests: list[str], expertise: str | None) -> User:
+    locked = _locked(user)
+    locked.interests = interests
+    locked.expertise = expertise
+    done = _finish_step(locked, 3)
+    locked.save(update_fields=["interests", "expertise", *done, "updated_at"])
+    return locked
+
+
+def username_change_allowed_at(user: User) -> datetime.datetime | None:
+    if user.username_changed_at is None:
+        return None
+    return user.username_changed_at + USERNAME_CHANGE_INTERVAL
+
+
+@transaction.atomic
+def user_change_username(*, user: User, new_username: str) -> User:
+    """Change the username, at most once per 30 days.
+
+    Refuses the current username (InvalidInput), a username another account holds (Conflict)
+    and a change within 30 days of the last one (Conflict, saying from when it is allowed).
+    """
+    locked = _locked(user)
+    new_username = new_username.lower()
+    if new_username == locked.username.lower():
+        raise InvalidInput(USERNAME_UNCHANGED, field="newUsername")
+    now = timezone.now()
+    allowed_at = username_change_allowed_at(locked)
+    if allowed_at is not None and now < allowed_at:
+        when = formats.date_format(allowed_at, "Y-m-d H:i") + " UTC"
+        raise Conflict(USERNAME_CHANGE_TOO_SOON % {"date": when}, field="newUsername")
+    if _username_taken(username=new_username, user=locked):
+        raise Conflict(USERNAME_TAKEN, field="newUsername")
+    try:
+        _save_username(
+            user=locked,
+            fields={"username": new_username, "username_changed_at": now},
+            update_fields=["username", "username_changed_at"],
+        )
+    except Conflict as error:
+        raise Conflict(USERNAME_TAKEN, field="newUsername") from error
+    return locked
+
+
+# --- Profile photos --------------------------------------------------------------------------
+
+
+def _photo_files(photo: ProfilePhoto) -> list[tuple[Storage, str]]:
+    files = [photo.original, *photo.variant_files().values()]
+    return [(file.storage, file.name) for file in files if file.name]
+
+
+def _delete_files(files: list[tuple[Storage, str]]) -> None:
+    for storage, name in files:
+        try:
+            storage.delete(name)
+        except Exception:  # a missing file or a storage hiccup must not fail the request
+            logger.exception("could not delete %s from storage", name)
+
+
+def _delete_files_on_commit(files: list[tuple[Storage, str]]) -> None:
+    # Only once the new state is committed: a rollback must leave the old photo intact.
+    transaction.on_commit(lambda: _delete_files(files))
+
+
+def profile_photo_set(*, user: User, upload) -> ProfilePhoto:
+    """Validate and process an uploaded image, store it and make it the caller's photo.
+
+    Refuses anything that is not a real JPEG, PNG or WebP of at most 10 MB and 40 megapixels
+    (InvalidInput on `file`), before anything is stored. The replaced photo's row goes and its
+    files are deleted from storage after the transaction commits.
+    """
+    processed = process_image(upload, field="file", variant_sizes=ProfilePhoto.VARIANT_SIZES)
+    photo = ProfilePhoto(user=user, width=processed.width, height=processed.height)
+    photo.original.save(processed.original.name, processed.original, save=False)
+    for size, content in processed.variants.items():
+        getattr(photo, f"variant_{size}").save(content.name, content, save=False)
+    try:
+        with transaction.atomic():
+            locked = _locked(user)
+            previous = locked.profile_photo
+            photo.save(force_insert=True)
+            User.objects.filter(pk=user.pk).update(profile_photo=photo, updated_at=timezone.now())
+            if previous is not None:
+                _delete_files_on_commit(_photo_files(previous))
+                previous.delete()
+    except BaseException:
+        # Nothing in the database points at the new files: do not leave them behind.
+        _delete_files(_photo_files(photo))
+        raise
+    user.profile_photo = photo
+    user.refresh_from_db(fields=["updated_at"])
+    return photo
+
+
+@transaction.atomic
+def profile_photo_delete(*, photo: ProfilePhoto) -> None:
+    """Remove a photo (the admin's moderation); its files go after the commit."""
+    _delete_files_on_commit(_photo_files(photo))
+    photo.delete()
+
+
+# --- Follows ---------------------------------------------------------------------------------
+
+
+def _move_counters(*, follower_id: str, followee_id: str, step: int) -> None:
+    """One F() update per side, always in primary-key order, so that A following B while B
+    follows A cannot deadlock on the two rows."""
+    updates = {
+        follower_id: {"following_count": F("following_count") + step},
+        followee_id: {"followers_count": F("followers_count") + step},
+    }
+    for pk in sorted(updates):
+        User.objects.filter(pk=pk).update(**updates[pk])
+
+
+@transaction.atomic
+def follow_create(*, follower: User, followee: User) -> bool:
+    """Follow `followee`; return whether the caller already followed them.
+
+    Refuses following yourself (InvalidInput). The counters move only when a row is really
+    inserted: of two concurrent requests for one pair, the unique constraint lets one in.
+    """
+    if follower.pk == followee.pk:
+        raise InvalidInput(CANNOT_FOLLOW_SELF)
+    try:
+        with transaction.atomic():
+            Follow.objects.create(follower=follower, followee=followee)
+    except IntegrityError:
+        if Follow.objects.filter(follower=follower, followee=followee).exists():
+            return True
+        raise NotFound() from None  # the followee was deleted meanwhile
+    _move_counters(follower_id=follower.pk, followee_id=followee.pk, step=1)
+    return False
+
+
+@transaction.atomic
+def follow_delete(*, follower: User, followee: User) -> bool:
+    """Unfollow `followee`; return whether the caller followed them.
+
+    Refuses unfollowing yourself (InvalidInput). The counters move only when a row is really
+    deleted, so concurrent unfollows count once.
+    """
+    if follower.pk == followee.pk:
+        raise InvalidInput(CANNOT_FOLLOW_SELF)
+    deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
+    if deleted:
+        _move_counters(follower_id=follower.pk, followee_id=followee.pk, step=-1)
+    return bool(deleted)
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    """Delete an account (the admin's tool): the counters of everyone it followed or who
+    followed it move down first, and its photo files go after the commit."""
+    followee_ids = list(Follow.objects.filter(follower=user).values_list("followee_id", flat=True))
+    follower_ids = list(Follow.objects.filter(followee=user).values_list("follower_id", flat=True))
+    User.objects.filter(pk__in=followee_ids).update(followers_count=F("followers_count") - 1)
+    User.objects.filter(pk__in=follower_ids).update(following_count=F("following_count") - 1)
+    files = [item for photo in user.profile_photos.all() for item in _photo_files(photo)]
+    _delete_files_on_commit(files)
+    user.delete()
