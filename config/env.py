@@ -46,9 +46,16 @@ def env_rates(name: str) -> dict[str, str]:
     """Parse `scope=rate` pairs such as `otp_ip=30/hour,user=3000/hour`."""
     rates = {}
     for pair in env_list(name, []):
-        scope, separator, rate = pair.partition("=")
-        number, slash, period = rate.partition("/")
-        if not separator or not slash or not number.isdigit() or not period:
+        scope, _separator, rate = pair.partition("=")
+        number, slash, period = rate.strip().partition("/")
+        if (
+            not scope.strip()
+            or not slash
+            or not number.isdigit()
+            or not period
+            or period[0] not in "smhd"  # DRF reads the first letter: second, minute, hour, day
+            or "/" in period
+        ):
             raise ImproperlyConfigured(f"{name}: {pair!r} is not a scope=number/period pair.")
         rates[scope.strip()] = rate.strip()
     return rates

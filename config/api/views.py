@@ -4,6 +4,7 @@ import logging
 
 from django.core.cache import cache
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import (
@@ -19,6 +20,7 @@ from config.api.middleware import error_response
 
 logger = logging.getLogger(__name__)
 COMPONENT_STATUSES = ["ok", "unavailable"]
+DATABASE_UNAVAILABLE = _("Database unavailable")
 
 
 def _database_ok() -> bool:
@@ -71,7 +73,7 @@ def health(request):
         "cache": "ok" if cache_status else "unavailable",
     }
     if not database:
-        return Response(["Database unavailable"], status=503)
+        return Response([DATABASE_UNAVAILABLE], status=503)
     return Response(body)
 
 

@@ -1,5 +1,6 @@
 """Input and output shapes of the sign-in endpoints (contract section 2)."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from users.api.serializers import UserSerializer
@@ -30,7 +31,7 @@ class SendEmailOtpResultSerializer(serializers.Serializer):
 
 
 class CodeField(serializers.RegexField):
-    default_error_messages = {"invalid": "Enter the 4-digit code."}
+    default_error_messages = {"invalid": _("Enter the 4-digit code.")}
 
     def __init__(self, **kwargs):
         super().__init__(r"^[0-9]{4}$", **kwargs)
