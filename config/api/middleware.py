@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from config.api import errors as api_errors
 from config.api.renderers import envelope_json
@@ -17,6 +18,7 @@ _DEFAULT_MESSAGES = {
     409: api_errors.CONFLICT,
     500: api_errors.INTERNAL_SERVER_ERROR,
 }
+REQUEST_TOO_LARGE = _("The request body is too large.")
 _NON_JSON_PREFIXES = ("/admin/", "/api/docs", "/api/redoc", "/static/", "/media/")
 
 
@@ -37,6 +39,25 @@ def error_response(status_code: int, message=None) -> HttpResponse:
         status=status_code,
         content_type="application/json",
     )
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a body larger than `MAX_REQUEST_BYTES` (413) before Django reads any of it.
+
+    The largest legitimate request is one 10 MB image plus a few form fields.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_REQUEST_BYTES:
+            return error_response(413, REQUEST_TOO_LARGE)
+        return self.get_response(request)
 
 
 class LanguageHeaderMiddleware:
