@@ -1,0 +1,186 @@
+import datetime
+
+import pytest
+import time_machine
+
+from tests.factories import UserFactory
+from tests.users.helpers import assert_error, assert_ok
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+STEP_1 = "/api/v1/onboarding/step-1"
+STEP_2 = "/api/v1/onboarding/step-2"
+STEP_3 = "/api/v1/onboarding/step-3"
+STEP_1_BODY = {"name": "Ayse", "surname": "Kaya", "username": "ayse.k", "birthDate": "1998-04-21"}
+
+
+@pytest.fixture
+def newcomer(db):
+    """A user who has just signed in: generated username, nothing filled in."""
+    return User.objects.create(country_code="90", phone_number="5559990000")
+
+
+@pytest.fixture
+def newcomer_client(client_for, newcomer):
+    return client_for(newcomer)
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [(STEP_1, STEP_1_BODY), (STEP_2, {"gender": "female"}), (STEP_3, {"interests": ["music"]})],
+)
+def test_every_step_requires_authentication(api_client, url, body):
+    assert_error(api_client.post(url, body, format="json"), 401, ["Authentication required"])
+
+
+def test_the_three_steps_complete_the_registration(newcomer_client, newcomer):
+    data = assert_ok(newcomer_client.post(STEP_1, STEP_1_BODY, format="json"))
+    assert data["username"] == "ayse.k"
+    assert data["name"] == "Ayse"
+    assert data["birthDate"] == "1998-04-21"
+    assert data["registrationCompleted"] is False
+    assert data["usernameChangedAt"] is None
+
+    data = assert_ok(newcomer_client.post(STEP_2, {"gender": "female"}, format="json"))
+    assert data["gender"] == "female"
+    assert data["registrationCompleted"] is False
+
+    body = {"interests": ["music", "travel"], "expertise": "musician"}
+    data = assert_ok(newcomer_client.post(STEP_3, body, format="json"))
+    assert data["interests"] == ["music", "travel"]
+    assert data["expertise"] == "musician"
+    assert data["registrationCompleted"] is True
+
+    newcomer.refresh_from_db()
+    assert newcomer.registration_completed is True
+    assert newcomer.username_changed_at is None
+
+
+def test_the_steps_may_come_in_any_order_and_be_redone(newcomer_client, newcomer):
+    assert_ok(newcomer_client.post(STEP_3, {"interests": []}, format="json"))
+    assert_ok(newcomer_client.post(STEP_2, {"gender": "other"}, format="json"))
+    assert_ok(newcomer_client.post(STEP_1, STEP_1_BODY, format="json"))
+    data = assert_ok(
+        newcomer_client.post(STEP_1, {**STEP_1_BODY, "username": "ayse.kaya"}, format="json")
+    )
+    assert data["username"] == "ayse.kaya"
+    assert data["registrationCompleted"] is True
+    data = assert_ok(newcomer_client.post(STEP_2, {"gender": "female"}, format="json"))
+    assert data["gender"] == "female"
+    assert data["registrationCompleted"] is True
+
+
+def test_step_3_expertise_is_optional(newcomer_client):
+    data = assert_ok(newcomer_client.post(STEP_3, {"interests": ["art"]}, format="json"))
+    assert data["expertise"] is None
+
+
+def test_step_1_lowercases_the_username(newcomer_client):
+    data = assert_ok(
+        newcomer_client.post(STEP_1, {**STEP_1_BODY, "username": "Ayse.K"}, format="json")
+    )
+    assert data["username"] == "ayse.k"
+
+
+def test_step_1_refuses_a_taken_username_ignoring_case(newcomer_client, newcomer):
+    UserFactory(username="ayse.k")
+    before = User.objects.filter(pk=newcomer.pk).values().get()
+
+    assert_error(
+        newcomer_client.post(STEP_1, {**STEP_1_BODY, "username": "AYSE.K"}, format="json"),
+        409,
+        ["username: This username is already taken."],
+    )
+    assert User.objects.filter(pk=newcomer.pk).values().get() == before
+
+
+def test_step_1_keeps_your_own_username(user_client, user):
+    data = assert_ok(user_client.post(STEP_1, {**STEP_1_BODY, "username": user.username}))
+    assert data["username"] == user.username
+
+
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        (
+            {},
+            [
+                "name: This field is required.",
+                "surname: This field is required.",
+                "username: This field is required.",
+                "birthDate: This field is required.",
+            ],
+        ),
+        ({**STEP_1_BODY, "username": "ab"}, None),
+        ({**STEP_1_BODY, "username": "a" * 31}, None),
+        ({**STEP_1_BODY, "username": "ayse-k"}, None),
+        ({**STEP_1_BODY, "username": "ayşe"}, None),
+        ({**STEP_1_BODY, "username": "ayse k"}, None),
+        ({**STEP_1_BODY, "username": 12345}, ["username: Not a valid string."]),
+        ({**STEP_1_BODY, "name": ""}, ["name: This field may not be blank."]),
+        ({**STEP_1_BODY, "birthDate": "2030-01-01"}, None),
+        ({**STEP_1_BODY, "birthDate": 19980421}, None),
+    ],
+)
+def test_step_1_refuses_bad_input_and_changes_nothing(newcomer_client, newcomer, body, errors):
+    before = User.objects.filter(pk=newcomer.pk).values().get()
+
+    messages = assert_error(newcomer_client.post(STEP_1, body, format="json"), 400, errors)
+
+    assert messages
+    assert User.objects.filter(pk=newcomer.pk).values().get() == before
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "errors"),
+    [
+        (STEP_2, {}, ["gender: This field is required."]),
+        (STEP_2, {"gender": "robot"}, ['gender: "robot" is not a valid choice.']),
+        (STEP_2, {"gender": None}, ["gender: This field may not be null."]),
+        (STEP_3, {}, ["interests: This field is required."]),
+        (
+            STEP_3,
+            {"interests": "music"},
+            ['interests: Expected a list of items but got type "str".'],
+        ),
+        (STEP_3, {"interests": ["cooking"]}, ['interests.0: "cooking" is not a valid choice.']),
+        (
+            STEP_3,
+            {"interests": ["music"], "expertise": "wizard"},
+            ['expertise: "wizard" is not a valid choice.'],
+        ),
+    ],
+)
+def test_steps_2_and_3_refuse_bad_input(newcomer_client, newcomer, url, body, errors):
+    before = User.objects.filter(pk=newcomer.pk).values().get()
+    assert_error(newcomer_client.post(url, body, format="json"), 400, errors)
+    assert User.objects.filter(pk=newcomer.pk).values().get() == before
+
+
+def test_setting_the_username_at_onboarding_does_not_block_a_change(newcomer_client, newcomer):
+    assert_ok(newcomer_client.post(STEP_1, STEP_1_BODY, format="json"))
+    data = assert_ok(
+        newcomer_client.patch("/api/v1/users/username", {"newUsername": "ayse.new"}, format="json")
+    )
+    assert data["username"] == "ayse.new"
+
+
+def test_staff_can_onboard_themselves(staff_client, staff_user):
+    assert_ok(staff_client.post(STEP_2, {"gender": "male"}, format="json"))
+    staff_user.refresh_from_db()
+    assert staff_user.gender == "male"
+
+
+def test_a_form_encoded_body_works_too(newcomer_client):
+    data = assert_ok(newcomer_client.post(STEP_2, {"gender": "male"}, format="multipart"))
+    assert data["gender"] == "male"
+
+
+@pytest.mark.parametrize("today", [datetime.datetime(2026, 5, 22, 12, tzinfo=datetime.UTC)])
+def test_step_1_refuses_under_thirteens(client_for, newcomer, today):
+    with time_machine.travel(today, tick=False):
+        response = client_for(newcomer).post(
+            STEP_1, {**STEP_1_BODY, "birthDate": "2013-05-23"}, format="json"
+        )
+    assert_error(response, 400, ["birthDate: You must be at least 13 years old."])
