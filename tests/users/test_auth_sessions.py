@@ -197,3 +197,23 @@ def test_two_concurrent_refreshes_of_one_token_give_one_new_pair():
         thread.join()
 
     assert sorted(statuses) == [200, 401, 401, 401]
+
+
+def test_sign_in_read_me_refresh_logout_end_to_end(api_client):
+    session = sign_in(api_client)
+    me = assert_success(api_client.get("/api/v1/users/me", **bearer(session["accessToken"])))
+    assert me["_id"] == session["user"]["_id"]
+    assert me["phoneNumber"] == "5551234567"
+
+    pair = assert_success(
+        api_client.post("/api/v1/auth/refresh", {"refreshToken": session["refreshToken"]})
+    )
+    assert_success(api_client.get("/api/v1/users/me", **bearer(pair["accessToken"])))
+    assert_success(api_client.post("/api/v1/auth/logout", **bearer(pair["accessToken"])))
+
+    for token in (session["accessToken"], pair["accessToken"]):
+        assert_error(api_client.get("/api/v1/users/me", **bearer(token)), 401, SESSION_ENDED)
+    for token in (session["refreshToken"], pair["refreshToken"]):
+        assert_error(
+            api_client.post("/api/v1/auth/refresh", {"refreshToken": token}), 401, REFRESH_INVALID
+        )
