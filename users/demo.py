@@ -18,7 +18,7 @@ DEMO_ADMIN_PASSWORD = "yayin-demo-admin"
 
 DEMO_USERS = [
     # username, name, surname, gender, expertise, interests, color
-    ("demo_ayse", "Ayşe", "Yılmaz", "female", "musician", ["music", "art"], (231, 76, 60)),  # noqa: RUF001
+    ("demo_ayse", "Ayşe", "Yılmaz", "female", "musician", ["music", "art"], (231, 76, 60)),
     ("demo_mehmet", "Mehmet", "Kaya", "male", "chef", ["food", "travel"], (46, 204, 113)),
     ("demo_zeynep", "Zeynep", "Demir", "female", "trainer", ["fitness", "sports"], (52, 152, 219)),
     ("demo_can", "Can", "Şahin", "male", "gamer", ["gaming", "technology"], (155, 89, 182)),

@@ -82,7 +82,7 @@ def test_an_invalid_token_is_a_401(api_client):
 def test_it_updates_the_listed_fields(user_client, user):
     payload = {
         "name": "Ayşe",
-        "surname": "Yılmaz",  # noqa: RUF001
+        "surname": "Yılmaz",
         "bio": "Müzisyen",
         "birthDate": "1998-04-21",
         "gender": "female",
@@ -276,7 +276,7 @@ def test_messages_follow_x_language(user_client, other_user):
         user_client.patch(URL, {"email": other_user.email}, format="json", HTTP_X_LANGUAGE="tr"),
         409,
     )
-    assert errors == ["email: Bu e-posta adresi başka bir hesap tarafından kullanılıyor."]  # noqa: RUF001
+    assert errors == ["email: Bu e-posta adresi başka bir hesap tarafından kullanılıyor."]
 
 
 def test_malformed_json_is_a_400(user_client):

@@ -82,7 +82,7 @@ def test_the_409_for_too_soon_is_in_turkish_on_request(client_for, user):
             URL, {"newUsername": "second"}, format="json", HTTP_X_LANGUAGE="tr"
         )
     errors = assert_error(response, 409)
-    assert errors[0].startswith("newUsername: Kullanıcı adı 30 günde bir")  # noqa: RUF001
+    assert errors[0].startswith("newUsername: Kullanıcı adı 30 günde bir")
 
 
 @pytest.mark.parametrize(

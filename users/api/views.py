@@ -54,7 +54,7 @@ class MeView(GenericAPIView):
                 "Profile edit",
                 request_only=True,
                 value={
-                    "bio": "Müzisyen, haftada iki canlı yayın.",  # noqa: RUF001
+                    "bio": "Müzisyen, haftada iki canlı yayın.",
                     "interests": ["music", "art"],
                     "expertise": "musician",
                     "minutePriceInLiveStream": 2.5,
@@ -86,7 +86,7 @@ class OnboardingStep1View(GenericAPIView):
                 request_only=True,
                 value={
                     "name": "Ayşe",
-                    "surname": "Yılmaz",  # noqa: RUF001
+                    "surname": "Yılmaz",
                     "username": "ayse.yilmaz",
                     "birthDate": "1998-04-21",
                 },
