@@ -1,0 +1,336 @@
+"""Live streams, their invited guests, and who joined them (contract sections 1 and 4).
+
+- `LiveStream`: one stream, soft-deleted with `deleted_at`. Its status moves only through
+  `LiveStreamStatus.TRANSITIONS`, which the services consult (livestreams.services).
+- `LiveStreamGuest`: the people the creator invited to broadcast with them.
+- `Participant`: one person in one stream, with the role they hold there and the Agora uid
+  they keep for the life of the stream.
+- `Participation`: one stay of a participant (joined, left, from which device). A participant
+  has at most one open stay at a time, which the database enforces.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from config.api.ids import ObjectIdField
+from users.models import Interest
+
+MAX_DURATION_MINUTES = 720
+MAX_PRICE = 100000
+UID_MAX = 2**32 - 1
+
+
+class LiveStreamStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    PREPARING = "preparing", _("Preparing")
+    ACTIVE = "active", _("Active")
+    ENDED = "ended", _("Ended")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED_BY_HOST = "cancelled_by_host", _("Cancelled by the host")
+    CANCELLED_BY_GUEST = "cancelled_by_guest", _("Cancelled by a guest")
+
+
+# The whole state machine. A status missing from the keys is final.
+_NOT_STARTED = (LiveStreamStatus.SCHEDULED, LiveStreamStatus.PREPARING)
+TRANSITIONS: dict[str, frozenset[str]] = {
+    LiveStreamStatus.SCHEDULED: frozenset(
+        {
+            LiveStreamStatus.PREPARING,
+            LiveStreamStatus.ACTIVE,
+            LiveStreamStatus.EXPIRED,
+            LiveStreamStatus.CANCELLED_BY_HOST,
+            LiveStreamStatus.CANCELLED_BY_GUEST,
+        }
+    ),
+    LiveStreamStatus.PREPARING: frozenset(
+        {
+            LiveStreamStatus.ACTIVE,
+            LiveStreamStatus.EXPIRED,
+            LiveStreamStatus.CANCELLED_BY_HOST,
+            LiveStreamStatus.CANCELLED_BY_GUEST,
+        }
+    ),
+    LiveStreamStatus.ACTIVE: frozenset({LiveStreamStatus.ENDED}),
+}
+NOT_STARTED_STATUSES = frozenset(_NOT_STARTED)
+FINAL_STATUSES = frozenset(set(LiveStreamStatus.values) - set(TRANSITIONS))
+
+
+def can_transition(from_status: str, to_status: str) -> bool:
+    return to_status in TRANSITIONS.get(from_status, frozenset())
+
+
+class LiveStreamType(models.TextChoices):
+    SOLO = "solo", _("Solo")
+    DUOCROWD = "duocrowd", _("Duo (crowd)")
+    DUOSELF = "duoself", _("Duo (self)")
+
+
+class AccessType(models.TextChoices):
+    FREE = "free", _("Free")
+    PAID = "paid", _("Paid")
+
+
+class ParticipantRole(models.TextChoices):
+    HOST = "host", _("Host")
+    GUEST = "guest", _("Guest")
+    AUDIENCE = "audience", _("Audience")
+
+
+PUBLISHER_ROLES = (ParticipantRole.HOST, ParticipantRole.GUEST)
+
+
+class LiveStreamQuerySet(models.QuerySet):
+    def visible(self):
+        """What the API shows: everything not soft-deleted."""
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
+
+    def active(self):
+        return self.filter(status=LiveStreamStatus.ACTIVE)
+
+
+def thumbnail_path(instance: "LiveStream", filename: str) -> str:
+    return f"live-streams/{instance.id}/{filename}"
+
+
+class LiveStream(models.Model):
+    id = ObjectIdField(primary_key=True)
+    title = models.CharField(max_length=120)
+    live_stream_type = models.CharField(
+        max_length=10, choices=LiveStreamType.choices, default=LiveStreamType.SOLO
+    )
+    # Agora channel names are at most 64 bytes; ours are ASCII `[a-z0-9-]`, so 63 characters.
+    channel_name = models.CharField(max_length=63, unique=True, editable=False)
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="live_streams"
+    )
+    guests = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="LiveStreamGuest",
+        related_name="guest_live_streams",
+        blank=True,
+    )
+    thumbnail = models.ImageField(upload_to=thumbnail_path, max_length=255, blank=True)
+    recording = models.BooleanField(default=False)
+    recording_url = models.URLField(max_length=500, blank=True)
+    status = models.CharField(
+        max_length=20, choices=LiveStreamStatus.choices, default=LiveStreamStatus.PREPARING
+    )
+    access_type = models.CharField(
+        max_length=4, choices=AccessType.choices, default=AccessType.FREE
+    )
+    # Null for a free stream; the paid price otherwise (credits).
+    price = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    interest = models.CharField(max_length=20, choices=Interest.choices, null=True, blank=True)
+    duration_goal = models.PositiveSmallIntegerField(default=60)
+    motivation = models.CharField(max_length=1000, null=True, blank=True)
+    is_active_replay_on_creator_profile = models.BooleanField(null=True, blank=True)
+    replay_credit_price = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_PRICE)],
+    )
+    planned_start_date = models.DateTimeField()
+    planned_end_date = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LiveStreamQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Closes the race of two join-as-creator calls for two streams of one creator:
+            # the second UPDATE to `active` fails on this index, whatever the timing.
+            models.UniqueConstraint(
+                fields=["creator"],
+                condition=Q(status=LiveStreamStatus.ACTIVE),
+                name="live_stream_one_active_per_creator",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_goal__gte=1, duration_goal__lte=MAX_DURATION_MINUTES),
+                name="live_stream_duration_goal_range",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(access_type=AccessType.FREE, price__isnull=True)
+                    | Q(access_type=AccessType.PAID, price__gt=0, price__lte=MAX_PRICE)
+                ),
+                name="live_stream_price_matches_access",
+            ),
+            models.CheckConstraint(
+                condition=Q(replay_credit_price__isnull=True)
+                | Q(replay_credit_price__gt=0, replay_credit_price__lte=MAX_PRICE),
+                name="live_stream_replay_price_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=LiveStreamStatus.values),
+                name="live_stream_status_valid",
+            ),
+        ]
+        indexes = [
+            # GET /live-stream: visible streams, newest first, optionally by status.
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(deleted_at__isnull=True),
+                name="live_stream_visible_recent",
+            ),
+            models.Index(
+                fields=["status", "-created_at", "-id"],
+                condition=Q(deleted_at__isnull=True),
+                name="live_stream_status_recent",
+            ),
+            # Housekeeping: not-started streams by planned start, live ones by planned end.
+            models.Index(fields=["status", "planned_start_date"], name="live_stream_status_start"),
+            models.Index(fields=["status", "planned_end_date"], name="live_stream_status_end"),
+            models.Index(fields=["creator", "-created_at"], name="live_stream_creator_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @staticmethod
+    def planned_end_for(start, duration_goal: int):
+        return start + timedelta(minutes=duration_goal)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_over(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def is_paid(self) -> bool:
+        return self.access_type == AccessType.PAID
+
+
+class LiveStreamGuest(models.Model):
+    """An invitation to broadcast in a stream (fixed at creation)."""
+
+    id = ObjectIdField(primary_key=True)
+    live_stream = models.ForeignKey(
+        LiveStream, on_delete=models.CASCADE, related_name="guest_invitations"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="live_stream_invitations"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["live_stream", "user"], name="live_stream_guest_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} invited to {self.live_stream_id}"
+
+
+class Participant(models.Model):
+    """A person who has joined a stream at least once, in one role, with one Agora uid."""
+
+    id = ObjectIdField(primary_key=True)
+    live_stream = models.ForeignKey(
+        LiveStream, on_delete=models.CASCADE, related_name="participants"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="live_stream_participants"
+    )
+    role = models.CharField(max_length=10, choices=ParticipantRole.choices)
+    # Agora's uid: a non-zero unsigned 32-bit number, kept for every token of this person in
+    # this stream, so the apps can map the video tiles back to people.
+    uid = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["live_stream", "user"], name="live_stream_participant_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["live_stream", "uid"], name="live_stream_participant_uid_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(uid__gte=1, uid__lte=UID_MAX), name="live_stream_participant_uid_range"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["live_stream", "role"], name="ls_participant_stream_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} as {self.role} in {self.live_stream_id}"
+
+    @property
+    def is_publisher(self) -> bool:
+        return self.role in PUBLISHER_ROLES
+
+
+class Participation(models.Model):
+    """One stay of a participant in a stream, from join to leave (or the stream's end)."""
+
+    id = ObjectIdField(primary_key=True)
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="participations"
+    )
+    # Copied from the participant so the viewer count and viewer list use one index.
+    live_stream = models.ForeignKey(
+        LiveStream, on_delete=models.CASCADE, related_name="participations"
+    )
+    role = models.CharField(max_length=10, choices=ParticipantRole.choices)
+    joined_at = models.DateTimeField(default=timezone.now)
+    left_at = models.DateTimeField(null=True, blank=True)
+    device_type = models.CharField(max_length=50, blank=True)
+    device_model = models.CharField(max_length=100, blank=True)
+    os_version = models.CharField(max_length=50, blank=True)
+    app_version = models.CharField(max_length=50, blank=True)
+    country = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-joined_at", "-id"]
+        constraints = [
+            # Two concurrent joins by one person leave one open stay: the second INSERT
+            # fails here and the service hands back the first.
+            models.UniqueConstraint(
+                fields=["participant"],
+                condition=Q(left_at__isnull=True),
+                name="live_stream_one_open_participation",
+            ),
+        ]
+        indexes = [
+            # viewerCount and GET /{id}/viewers: the open stays of one stream, newest first.
+            models.Index(
+                fields=["live_stream", "role", "-joined_at"],
+                condition=Q(left_at__isnull=True),
+                name="ls_participation_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} from {self.joined_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.left_at is None

@@ -1,1 +1,36 @@
-urlpatterns = []
+from django.urls import path
+
+from livestreams.api.views import LiveStreamViewSet
+
+collection = LiveStreamViewSet.as_view({"get": "list"})
+create = LiveStreamViewSet.as_view({"post": "create"})
+detail = LiveStreamViewSet.as_view({"get": "retrieve", "delete": "destroy"})
+
+
+def _action(name: str, method: str = "post"):
+    return LiveStreamViewSet.as_view({method: name})
+
+
+# Fixed paths first: `live-stream/create` and the joins must not be read as a stream id.
+urlpatterns = [
+    path("live-stream", collection, name="live-stream-list"),
+    path("live-stream/create", create, name="live-stream-create"),
+    path(
+        "live-stream/join-as-creator",
+        _action("join_as_creator"),
+        name="live-stream-join-as-creator",
+    ),
+    path("live-stream/join-as-guest", _action("join_as_guest"), name="live-stream-join-as-guest"),
+    path("live-stream/join", _action("join"), name="live-stream-join"),
+    path("live-stream/<str:pk>", detail, name="live-stream-detail"),
+    path("live-stream/<str:pk>/cancel", _action("cancel"), name="live-stream-cancel"),
+    path("live-stream/<str:pk>/end", _action("end"), name="live-stream-end"),
+    path("live-stream/<str:pk>/token", _action("token"), name="live-stream-token"),
+    path("live-stream/<str:pk>/leave", _action("leave"), name="live-stream-leave"),
+    path("live-stream/<str:pk>/viewers", _action("viewers", "get"), name="live-stream-viewers"),
+    path(
+        "live-stream/<str:pk>/replay-settings",
+        _action("replay_settings", "patch"),
+        name="live-stream-replay-settings",
+    ),
+]

@@ -1,0 +1,288 @@
+"""Live-stream endpoints (contract section 4): validate, call one service or selector, shape.
+
+Which stream a caller may act on is decided by the selectors (visible streams only) and the
+services (creator, guest, participant rules); views never catch.
+"""
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import viewsets
+from rest_framework.response import Response
+
+from config.api.pagination import ArrayPagination, PagePagination
+from config.api.schema import error_responses
+from livestreams import selectors, services
+from livestreams.api.serializers import (
+    LiveStreamCreateSerializer,
+    LiveStreamIdSerializer,
+    LiveStreamJoinResponseSerializer,
+    LiveStreamJoinSerializer,
+    LiveStreamSerializer,
+    LiveStreamViewerSerializer,
+    LiveStreamViewersPageSerializer,
+    ReplaySettingsSerializer,
+)
+from livestreams.models import LiveStreamStatus
+
+TAGS = ["live-streams"]
+JOIN_DESCRIPTION = (
+    "Answers an Agora RTC token (version 006) with an absolute expiry "
+    "(`AGORA_TOKEN_TTL_SECONDS` from now) and the caller's stable, non-zero 32-bit `uid`. "
+    "503 when Agora is not configured."
+)
+CREATE_EXAMPLE = OpenApiExample(
+    "Paid duo stream",
+    request_only=True,
+    value={
+        "title": "Yeni ürün tanıtımı",
+        "guests": ["64d15f9e2e6c8f4d5a654321"],
+        "price": 9.99,
+        "liveStreamType": "duoself",
+        "interest": "music",
+        "durationGoal": 60,
+        "motivation": "Bu yayında müzik hakkında konuşacağım.",
+        "plannedStartDate": "2027-01-15T18:00:00.000Z",
+    },
+)
+STATUS_PARAMETER = OpenApiParameter(
+    "status",
+    str,
+    description=(
+        "Only streams in these statuses, comma separated: "
+        + ", ".join(f"`{status}`" for status in LiveStreamStatus.values)
+    ),
+)
+VIEWER_SEARCH_PARAMETER = OpenApiParameter(
+    "search", str, description="Part of a username, name or surname."
+)
+
+
+class LiveStreamViewSet(viewsets.GenericViewSet):
+    serializer_class = LiveStreamSerializer
+    pagination_class = ArrayPagination
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _stream(self, live_stream_id: str):
+        """The visible stream the URL or body names (404 otherwise), for a service to act on."""
+        return selectors.live_stream_get_plain(live_stream_id=live_stream_id)
+
+    def _answer(self, live_stream_id: str, *, status: int = 200, include_deleted=False):
+        queryset = selectors.live_streams_for(
+            viewer=self.request.user, include_deleted=include_deleted
+        )
+        live_stream = queryset.get(pk=live_stream_id)
+        return Response(self.get_serializer(live_stream).data, status=status)
+
+    def _join_answer(self, result: services.JoinResult):
+        live_stream = selectors.live_stream_get(
+            viewer=self.request.user, live_stream_id=result.live_stream.pk
+        )
+        payload = {
+            "live_stream": live_stream,
+            "token": result.issued.token,
+            "uid": result.issued.uid,
+            "channel_name": result.issued.channel_name,
+            "app_id": result.issued.app_id,
+            "role": result.role,
+            "expires_at": result.issued.expires_at,
+        }
+        return Response(
+            LiveStreamJoinResponseSerializer(payload, context=self.get_serializer_context()).data
+        )
+
+    def _body_stream(self, serializer_class=LiveStreamIdSerializer):
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._stream(serializer.validated_data["live_stream_id"]), serializer.validated_data
+
+    # --- collection ----------------------------------------------------------------------
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Create a live stream",
+        description=(
+            "Multipart (as the apps send it: `guests` as a JSON array in one field, optional "
+            "`thumbnail` image) or JSON with the same keys. A `price` above 0 makes it paid."
+        ),
+        request={
+            "multipart/form-data": LiveStreamCreateSerializer,
+            "application/json": LiveStreamCreateSerializer,
+        },
+        responses={201: LiveStreamSerializer, **error_responses(400)},
+        examples=[CREATE_EXAMPLE],
+    )
+    def create(self, request):
+        serializer = LiveStreamCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        live_stream = services.live_stream_create(
+            creator=request.user,
+            title=data["title"],
+            live_stream_type=data["live_stream_type"],
+            guest_ids=data.get("guests") or [],
+            thumbnail=data.get("thumbnail"),
+            price=data.get("price"),
+            interest=data.get("interest"),
+            duration_goal=data["duration_goal"],
+            motivation=data.get("motivation"),
+            planned_start_date=data.get("planned_start_date"),
+        )
+        return self._answer(live_stream.pk, status=201)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="All visible live streams, newest first",
+        parameters=[STATUS_PARAMETER],
+        responses={200: LiveStreamSerializer(many=True)},
+    )
+    def list(self, request):
+        statuses = selectors.parse_statuses(request.query_params.get("status"))
+        queryset = selectors.live_stream_list(viewer=request.user, statuses=statuses)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    # --- one stream ----------------------------------------------------------------------
+
+    @extend_schema(tags=TAGS, summary="One live stream", responses={200: LiveStreamSerializer})
+    def retrieve(self, request, pk: str):
+        live_stream = selectors.live_stream_get(viewer=request.user, live_stream_id=pk)
+        return Response(self.get_serializer(live_stream).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Delete a live stream (creator; soft delete)",
+        description="Returns the record as it was hidden. An active stream is a 409.",
+        responses={200: LiveStreamSerializer, **error_responses(403, 409)},
+    )
+    def destroy(self, request, pk: str):
+        live_stream = services.live_stream_delete(live_stream=self._stream(pk), actor=request.user)
+        return self._answer(live_stream.pk, include_deleted=True)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Cancel a live stream that has not started (creator or invited guest)",
+        request=None,
+        responses={200: LiveStreamSerializer, **error_responses(403, 409)},
+    )
+    def cancel(self, request, pk: str):
+        live_stream = services.live_stream_cancel(live_stream=self._stream(pk), actor=request.user)
+        return self._answer(live_stream.pk)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="End an active live stream (creator)",
+        request=None,
+        responses={200: LiveStreamSerializer, **error_responses(403, 409)},
+    )
+    def end(self, request, pk: str):
+        live_stream = services.live_stream_end(live_stream=self._stream(pk), actor=request.user)
+        return self._answer(live_stream.pk)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="A fresh Agora token for a current participant",
+        description=JOIN_DESCRIPTION + " Every join rule is checked again.",
+        request=None,
+        responses={200: LiveStreamJoinResponseSerializer, **error_responses(402, 403, 409, 503)},
+    )
+    def token(self, request, pk: str):
+        result = services.live_stream_refresh_token(live_stream=self._stream(pk), user=request.user)
+        return self._join_answer(result)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Leave a live stream (a participant)",
+        request=None,
+        responses={200: LiveStreamSerializer, **error_responses(403)},
+    )
+    def leave(self, request, pk: str):
+        live_stream = services.live_stream_leave(live_stream=self._stream(pk), user=request.user)
+        return self._answer(live_stream.pk)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="The audience in a live stream now",
+        parameters=[VIEWER_SEARCH_PARAMETER],
+        responses={200: LiveStreamViewersPageSerializer},
+    )
+    def viewers(self, request, pk: str):
+        live_stream = self._stream(pk)
+        queryset = selectors.live_stream_viewers(
+            live_stream=live_stream, viewer=request.user, search=request.query_params.get("search")
+        )
+        paginator = PagePagination()
+        participations = paginator.paginate_queryset(queryset, request, view=self)
+        users = []
+        for participation in participations:
+            user = participation.participant.user
+            user.joined_at = participation.joined_at
+            user.is_following = None if user.pk == request.user.pk else participation.is_following
+            users.append(user)
+        data = LiveStreamViewerSerializer(users, many=True, context=self.get_serializer_context())
+        total = selectors.live_stream_audience_total(live_stream=live_stream)
+        return Response(paginator.get_paginated_data(data.data, participant_audience_total=total))
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Replay visibility and price (creator)",
+        request=ReplaySettingsSerializer,
+        responses={200: LiveStreamSerializer, **error_responses(403)},
+    )
+    def replay_settings(self, request, pk: str):
+        live_stream = self._stream(pk)
+        serializer = ReplaySettingsSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.live_stream_update_replay_settings(
+            live_stream=live_stream, actor=request.user, changes=serializer.validated_data
+        )
+        return self._answer(live_stream.pk)
+
+    # --- joins ---------------------------------------------------------------------------
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Join as the creator (publisher token); the first join goes live",
+        description=JOIN_DESCRIPTION,
+        request=LiveStreamIdSerializer,
+        responses={200: LiveStreamJoinResponseSerializer, **error_responses(403, 409, 503)},
+    )
+    def join_as_creator(self, request):
+        live_stream, _data = self._body_stream()
+        result = services.live_stream_join_as_creator(live_stream=live_stream, user=request.user)
+        return self._join_answer(result)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Join as an invited guest (publisher token)",
+        description=JOIN_DESCRIPTION,
+        request=LiveStreamIdSerializer,
+        responses={200: LiveStreamJoinResponseSerializer, **error_responses(403, 409, 503)},
+    )
+    def join_as_guest(self, request):
+        live_stream, _data = self._body_stream()
+        result = services.live_stream_join_as_guest(live_stream=live_stream, user=request.user)
+        return self._join_answer(result)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Join an active live stream as audience (subscriber token)",
+        description=JOIN_DESCRIPTION
+        + " The server records the caller's address itself; an `ipAddress` field is ignored.",
+        request=LiveStreamJoinSerializer,
+        responses={200: LiveStreamJoinResponseSerializer, **error_responses(402, 409, 503)},
+    )
+    def join(self, request):
+        live_stream, data = self._body_stream(LiveStreamJoinSerializer)
+        device = services.DeviceDetails(
+            device_type=data.get("device_type", ""),
+            device_model=data.get("device_model", ""),
+            os_version=data.get("os_version", ""),
+            app_version=data.get("app_version", ""),
+            country=data.get("country", ""),
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        result = services.live_stream_join_as_audience(
+            live_stream=live_stream, user=request.user, device=device
+        )
+        return self._join_answer(result)

@@ -1,0 +1,198 @@
+"""Reads of live streams: the one place that decides what a caller may see of a stream.
+
+Lists and single streams run a fixed number of queries whatever the page size, the number
+of guests or the number of people in a stream: the creator comes by join, guests and
+broadcasters by one prefetch each, and the caller's role and the viewer count are
+correlated subqueries of the same SELECT.
+"""
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from config.api.errors import InvalidInput
+from config.api.fields import get_object_or_not_found
+from livestreams.models import (
+    PUBLISHER_ROLES,
+    LiveStream,
+    LiveStreamGuest,
+    LiveStreamStatus,
+    Participant,
+    ParticipantRole,
+    Participation,
+)
+from users.models import Follow, User
+
+UNKNOWN_STATUS = _("Unknown status {value}; use one of {choices}.")
+SEARCH_MAX_LENGTH = 100
+
+
+def _open_audience():
+    return Participation.objects.filter(
+        live_stream=OuterRef("pk"), role=ParticipantRole.AUDIENCE, left_at__isnull=True
+    )
+
+
+def _with_viewer_role(queryset: QuerySet[LiveStream], *, viewer: User) -> QuerySet[LiveStream]:
+    """`viewer_role`: host, guest, audience (has joined as audience) or null."""
+    return queryset.annotate(
+        viewer_role=Case(
+            When(creator_id=viewer.pk, then=Value(ParticipantRole.HOST.value)),
+            When(
+                Exists(LiveStreamGuest.objects.filter(live_stream=OuterRef("pk"), user=viewer)),
+                then=Value(ParticipantRole.GUEST.value),
+            ),
+            When(
+                Exists(
+                    Participant.objects.filter(
+                        live_stream=OuterRef("pk"), user=viewer, role=ParticipantRole.AUDIENCE
+                    )
+                ),
+                then=Value(ParticipantRole.AUDIENCE.value),
+            ),
+            default=Value(None),
+            output_field=CharField(),
+        )
+    )
+
+
+def live_streams_for(*, viewer: User, include_deleted: bool = False) -> QuerySet[LiveStream]:
+    """Every visible (not deleted) stream, shaped for the LiveStream object.
+
+    `include_deleted` serves only the answer to a DELETE, which returns the record it hid.
+    """
+    viewer_count = (
+        _open_audience()
+        .order_by()
+        .values("live_stream")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    queryset = (
+        (LiveStream.objects.all() if include_deleted else LiveStream.objects.visible())
+        .select_related("creator__profile_photo")
+        .prefetch_related(
+            Prefetch(
+                "guest_invitations",
+                queryset=LiveStreamGuest.objects.select_related("user__profile_photo"),
+                to_attr="guest_list",
+            ),
+            Prefetch(
+                "participants",
+                queryset=Participant.objects.filter(role__in=PUBLISHER_ROLES)
+                .select_related("user__profile_photo")
+                .annotate(
+                    has_joined=Exists(
+                        Participation.objects.filter(
+                            participant=OuterRef("pk"), left_at__isnull=True
+                        )
+                    )
+                ),
+                to_attr="broadcaster_list",
+            ),
+        )
+        .annotate(
+            viewer_count=Coalesce(Subquery(viewer_count, output_field=IntegerField()), Value(0))
+        )
+    )
+    return _with_viewer_role(queryset, viewer=viewer)
+
+
+def parse_statuses(raw: str | None) -> list[str] | None:
+    """`?status=active` or `?status=scheduled,preparing`; an unknown value is a 400."""
+    if raw is None or not raw.strip():
+        return None
+    statuses = [part.strip() for part in raw.split(",") if part.strip()]
+    for status in statuses:
+        if status not in LiveStreamStatus.values:
+            raise InvalidInput(
+                UNKNOWN_STATUS.format(
+                    value=status[:40], choices=", ".join(LiveStreamStatus.values)
+                ),
+                field="status",
+            )
+    return statuses
+
+
+def live_stream_list(*, viewer: User, statuses: list[str] | None = None) -> QuerySet[LiveStream]:
+    queryset = live_streams_for(viewer=viewer)
+    if statuses:
+        queryset = queryset.filter(status__in=statuses)
+    return queryset.order_by("-created_at", "-id")
+
+
+def live_stream_get(*, viewer: User, live_stream_id: str) -> LiveStream:
+    """One visible stream; unknown, malformed or deleted ids are NotFound."""
+    return get_object_or_not_found(live_streams_for(viewer=viewer), live_stream_id)
+
+
+def live_stream_get_plain(*, live_stream_id: str) -> LiveStream:
+    """One visible stream without the output annotations, for the services to act on."""
+    return get_object_or_not_found(LiveStream.objects.visible(), live_stream_id)
+
+
+def live_stream_viewers(
+    *, live_stream: LiveStream, viewer: User, search: str | None = None
+) -> QuerySet[Participation]:
+    """The audience in the stream now (open stays), newest arrivals first, with whether
+    `viewer` follows each of them."""
+    queryset = (
+        Participation.objects.filter(
+            live_stream=live_stream, role=ParticipantRole.AUDIENCE, left_at__isnull=True
+        )
+        .select_related("participant__user__profile_photo")
+        .annotate(
+            is_following=Exists(
+                Follow.objects.filter(follower=viewer, followee=OuterRef("participant__user"))
+            )
+        )
+        .order_by("-joined_at", "-id")
+    )
+    search = (search or "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
+    if search:
+        queryset = queryset.filter(
+            Q(participant__user__username__icontains=search)
+            | Q(participant__user__name__icontains=search)
+            | Q(participant__user__surname__icontains=search)
+        )
+    return queryset
+
+
+def live_stream_audience_total(*, live_stream: LiveStream) -> int:
+    return Participation.objects.filter(
+        live_stream=live_stream, role=ParticipantRole.AUDIENCE, left_at__isnull=True
+    ).count()
+
+
+def replay_access(*, live_stream: LiveStream, viewer: User | None) -> dict:
+    """The caller's ReplayAccess. Rentals come with credits (contract section 5); until then
+    nobody holds one, so `rented` and `expired` never appear."""
+    price = live_stream.replay_credit_price
+    if viewer is not None and live_stream.creator_id == viewer.pk:
+        status, can_rent, can_view = "owner", False, True
+    elif live_stream.recording and live_stream.is_active_replay_on_creator_profile and price:
+        status, can_rent, can_view = "available", True, False
+    else:
+        status, can_rent, can_view = "unavailable", False, False
+    return {
+        "status": status,
+        "can_rent": can_rent,
+        "can_view_recording": can_view,
+        "price": price,
+        "rented_at": None,
+        "expires_at": None,
+        "remaining_seconds": None,
+    }
