@@ -1,0 +1,193 @@
+import pytest
+from django.test import Client
+
+from tests.factories import FollowFactory, StaffFactory, UserFactory, image_upload
+from users import services
+from users.models import Follow, ProfilePhoto, User
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
+
+PASSWORD = "a-strong-admin-password-1"
+
+
+@pytest.fixture
+def superuser(db):
+    staff = StaffFactory(username="ops")
+    staff.set_password(PASSWORD)
+    staff.save()
+    return staff
+
+
+@pytest.fixture
+def admin_client(superuser):
+    client = Client()
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def photo(user):
+    return services.profile_photo_set(user=user, upload=image_upload())
+
+
+def test_staff_sign_in_with_a_password(superuser):
+    client = Client()
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "ops", "password": PASSWORD}, follow=True
+    )
+    assert response.status_code == 200
+    assert response.wsgi_request.user == superuser
+    assert client.get("/admin/users/user/").status_code == 200
+
+
+def test_app_users_cannot_sign_in_to_the_admin(user):
+    client = Client()
+    client.post("/admin/login/", {"username": user.username, "password": "anything"})
+    assert client.get("/admin/users/user/").status_code == 302
+
+
+def test_anonymous_visitors_are_sent_to_the_login(client):
+    response = client.get("/admin/users/user/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "?q=user",
+        "?q=555",
+        "?is_staff__exact=1",
+        "?is_active__exact=0",
+        "?registration_completed__exact=1",
+        "?gender__exact=female",
+        "?expertise__exact=chef",
+        "?o=-8",
+    ],
+)
+def test_the_user_changelist_opens_with_search_and_filters(admin_client, user, photo, query):
+    assert admin_client.get(f"/admin/users/user/{query}").status_code == 200
+
+
+@pytest.mark.parametrize("extra", [3, 30])
+def test_the_user_changelist_query_count_is_fixed(
+    admin_client, superuser, extra, django_assert_max_num_queries
+):
+    UserFactory.create_batch(extra)
+    with django_assert_max_num_queries(7):
+        assert admin_client.get("/admin/users/user/").status_code == 200
+
+
+def test_every_admin_page_opens(admin_client, user, other_user, photo):
+    follow = FollowFactory(follower=user, followee=other_user)
+    pages = [
+        "/admin/",
+        "/admin/users/",
+        f"/admin/users/user/{user.pk}/change/",
+        f"/admin/users/user/{user.pk}/password/",
+        f"/admin/users/user/{user.pk}/delete/",
+        "/admin/users/user/add/",
+        "/admin/users/profilephoto/",
+        "/admin/users/profilephoto/?q=user",
+        f"/admin/users/profilephoto/{photo.pk}/change/",
+        f"/admin/users/profilephoto/{photo.pk}/delete/",
+        "/admin/users/follow/",
+        f"/admin/users/follow/?q={user.username}",
+        f"/admin/users/follow/{follow.pk}/change/",
+        f"/admin/users/follow/{follow.pk}/delete/",
+    ]
+    for page in pages:
+        assert admin_client.get(page).status_code == 200, page
+
+
+def test_photos_and_follows_cannot_be_added_in_the_admin(admin_client):
+    assert admin_client.get("/admin/users/profilephoto/add/").status_code == 403
+    assert admin_client.get("/admin/users/follow/add/").status_code == 403
+
+
+def test_audit_fields_are_read_only(admin_client, user):
+    response = admin_client.get(f"/admin/users/user/{user.pk}/change/")
+    form = response.context["adminform"].form
+    for name in ("credit_balance", "followers_count", "following_count", "session_version"):
+        assert name not in form.fields
+
+
+def test_staff_can_add_a_staff_member_with_a_password(admin_client):
+    response = admin_client.post(
+        "/admin/users/user/add/",
+        {
+            "username": "new.operator",
+            "email": "ops2@example.com",
+            "usable_password": "true",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    created = User.objects.get(username="new.operator")
+    assert created.check_password(PASSWORD)
+
+
+def test_staff_can_change_a_password(admin_client, user):
+    response = admin_client.post(
+        f"/admin/users/user/{user.pk}/password/",
+        {"password1": PASSWORD, "password2": PASSWORD, "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_deleting_a_follow_in_the_admin_fixes_the_counters(admin_client, user, other_user):
+    services.follow_create(follower=user, followee=other_user)
+    follow = Follow.objects.get()
+
+    response = admin_client.post(f"/admin/users/follow/{follow.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Follow.objects.exists()
+    assert User.objects.get(pk=other_user.pk).followers_count == 0
+    assert User.objects.get(pk=user.pk).following_count == 0
+
+
+def test_deleting_a_user_in_the_admin_fixes_the_counters(admin_client, user, other_user):
+    services.follow_create(follower=user, followee=other_user)
+
+    response = admin_client.post(f"/admin/users/user/{user.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert User.objects.get(pk=other_user.pk).followers_count == 0
+
+
+def test_deleting_a_photo_in_the_admin_removes_it_and_its_files(
+    admin_client, user, photo, django_capture_on_commit_callbacks
+):
+    storage, name = photo.original.storage, photo.original.name
+    assert storage.exists(name)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/admin/users/profilephoto/{photo.pk}/delete/", {"post": "yes"}
+        )
+
+    assert response.status_code == 302
+    assert not ProfilePhoto.objects.exists()
+    assert not storage.exists(name)
+    user.refresh_from_db()
+    assert user.profile_photo is None
+
+
+def test_bulk_deleting_users_goes_through_the_service(admin_client, user, other_user):
+    services.follow_create(follower=user, followee=other_user)
+    third = UserFactory()
+    services.follow_create(follower=third, followee=other_user)
+
+    response = admin_client.post(
+        "/admin/users/user/",
+        {"action": "delete_selected", "_selected_action": [user.pk, third.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert User.objects.get(pk=other_user.pk).followers_count == 0

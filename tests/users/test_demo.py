@@ -1,0 +1,58 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+from users import demo
+from users.models import Follow, ProfilePhoto, User
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
+
+
+def counts():
+    return (User.objects.count(), ProfilePhoto.objects.count(), Follow.objects.count())
+
+
+def test_seed_makes_an_admin_app_users_photos_and_follows():
+    out = io.StringIO()
+    demo.seed(out)
+
+    admin = User.objects.get(username="admin")
+    assert admin.is_staff
+    assert admin.is_superuser
+    assert admin.check_password(demo.DEMO_ADMIN_PASSWORD)
+    assert demo.DEMO_ADMIN_PASSWORD in out.getvalue()
+
+    app_users = User.objects.filter(username__startswith="demo_")
+    assert app_users.count() >= 6
+    for user in app_users:
+        assert user.registration_completed
+        assert user.profile_photo is not None
+        assert user.followers_count == Follow.objects.filter(followee=user).count()
+        assert user.following_count == Follow.objects.filter(follower=user).count()
+    assert Follow.objects.count() == len(demo.DEMO_FOLLOWS)
+
+
+def test_seed_is_idempotent():
+    demo.seed(io.StringIO())
+    before = counts()
+    photo_ids = set(ProfilePhoto.objects.values_list("id", flat=True))
+
+    demo.seed(io.StringIO())
+
+    assert counts() == before
+    assert set(ProfilePhoto.objects.values_list("id", flat=True)) == photo_ids
+
+
+def test_the_seed_demo_command_runs_it():
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "admin" in out.getvalue()
+    assert User.objects.filter(username="demo_ayse").exists()
+
+
+def test_demo_users_are_searchable(client_for):
+    demo.seed(io.StringIO())
+    client = client_for(User.objects.get(username="demo_ayse"))
+    response = client.get("/api/v1/users/search", {"q": "demo_"})
+    assert response.json()["data"]["pagination"]["totalItems"] == 6
