@@ -80,14 +80,16 @@ def legal_document_publish(
     same_kind = LegalDocument.objects.filter(document_type=document_type, language=language)
     if same_kind.filter(version=version).exists():
         raise Conflict(VERSION_ALREADY_PUBLISHED)
-    # Lock the current row so two publishes of the same type and language queue up here; when
-    # there is no current row yet, the partial unique constraint catches the loser below.
-    current_ids = list(
-        same_kind.select_for_update().filter(is_current=True).values_list("pk", flat=True)
-    )
+    # Two publishes of the same type and language queue up here, on the rows of that type and
+    # language (all of them, in one order: the set only grows, so every waiter locks the same
+    # rows, whereas "the current row" changes under a waiter's feet). The demotion is a fresh
+    # statement, so after the wait it sees the row the other publish made current: the later
+    # publish wins. With no row at all to queue on, the partial unique constraint refuses the
+    # loser below.
+    list(same_kind.select_for_update().order_by("pk").values_list("pk", flat=True))
     try:
         with transaction.atomic():
-            LegalDocument.objects.filter(pk__in=current_ids).update(is_current=False)
+            same_kind.filter(is_current=True).update(is_current=False)
             return LegalDocument.objects.create(
                 document_type=document_type,
                 version=version,
