@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.fields import absolute_url
@@ -217,6 +218,14 @@ class UsernameField(StrictCharField):
         return value
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "enum": list(Interest.values)},
+        "maxItems": MAX_INTERESTS,
+        "description": "Interests from the shared list; duplicates are dropped.",
+    }
+)
 class InterestsField(serializers.ListField):
     """Items from `Interest`, duplicates dropped (first occurrence kept), at most 10."""
 
