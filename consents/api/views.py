@@ -31,6 +31,17 @@ from consents.models import DocumentLanguage, DocumentType, LegalDocument
 from consents.sanitizer import sanitize_html
 
 TAGS = ["legal-documents"]
+LANGUAGE_PARAMETER = OpenApiParameter(
+    "language",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    required=False,
+    enum=DocumentLanguage.values,
+    description=(
+        "The language wanted (default: the request's `X-Language` / `Accept-Language`). "
+        "English is served when there is no version in that language."
+    ),
+)
 DOCUMENT_PARAMETERS = [
     OpenApiParameter(
         "document_type",
@@ -39,17 +50,7 @@ DOCUMENT_PARAMETERS = [
         enum=DocumentType.values,
         description="The document type; an unknown type is a 404.",
     ),
-    OpenApiParameter(
-        "language",
-        OpenApiTypes.STR,
-        OpenApiParameter.QUERY,
-        required=False,
-        enum=DocumentLanguage.values,
-        description=(
-            "The language wanted (default: the request's `X-Language` / `Accept-Language`). "
-            "English is served when there is no version in that language."
-        ),
-    ),
+    LANGUAGE_PARAMETER,
 ]
 # The HTML page has no scripts, styles only inline, no images and no forms; the policy says so
 # to the WebView as well, in case a sanitizer rule is ever loosened by mistake.
@@ -108,7 +109,7 @@ class ConsentCreateView(APIView):
             "Records are never changed: a withdrawal is a new record with `isAccepted: false`."
         ),
         request=ConsentCreateSerializer,
-        responses={201: ConsentRecordSerializer, **error_responses(404)},
+        responses={201: ConsentRecordSerializer, **error_responses(404, 415)},
         examples=[
             OpenApiExample(
                 "Accept the privacy policy",
@@ -182,6 +183,7 @@ class LegalOverviewView(APIView):
             "A type with no published version is `null`; `additionalDocuments` lists the "
             "published payment and purchase terms."
         ),
+        parameters=[LANGUAGE_PARAMETER],
         responses={200: LegalOverviewSerializer},
     )
     def get(self, request):
