@@ -287,9 +287,11 @@ def live_stream_delete(*, live_stream: LiveStream, actor: User | None) -> LiveSt
     Refuses: another user (Forbidden), an active stream (Conflict: end it first).
     """
     _require_creator(live_stream, actor)
-    locked = _lock(live_stream)
+    locked = _lock(live_stream, include_deleted=actor is None)
     if locked.status == LiveStreamStatus.ACTIVE:
         raise Conflict(ACTIVE_CANNOT_BE_DELETED)
+    if locked.deleted_at is not None:
+        return locked  # the operator deleting twice
     now = timezone.now()
     locked.deleted_at = now
     locked.save(update_fields=["deleted_at", "updated_at"])
@@ -320,7 +322,7 @@ def live_stream_cancel(*, live_stream: LiveStream, actor: User | None) -> LiveSt
         to_status = LiveStreamStatus.CANCELLED_BY_GUEST
     else:
         raise Forbidden(NOT_CREATOR_OR_GUEST)
-    locked = _lock(live_stream)
+    locked = _lock(live_stream, include_deleted=actor is None)
     now = timezone.now()
     _move(locked, to_status, ACTIVE_CANNOT_BE_CANCELLED)
     _close_open_participations(locked, now=now)
@@ -335,7 +337,7 @@ def live_stream_end(*, live_stream: LiveStream, actor: User | None) -> LiveStrea
     (Conflict).
     """
     _require_creator(live_stream, actor)
-    locked = _lock(live_stream)
+    locked = _lock(live_stream, include_deleted=actor is None)
     now = timezone.now()
     _move(locked, LiveStreamStatus.ENDED, NOT_STARTED_CANNOT_END, ended_at=now)
     _close_open_participations(locked, now=now)

@@ -1,0 +1,276 @@
+"""The operators' view of live streams (contract section 7).
+
+Staff see every stream (deleted ones too), edit only the replay price and visibility, and
+act through the same services as the API: end, cancel, soft-delete, restore, replay off.
+Who joined is shown read-only, newest stays first.
+"""
+
+from django.contrib import admin, messages
+from django.db.models import Subquery
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from config.api.errors import DomainError
+from livestreams import services
+from livestreams.models import LiveStream, LiveStreamGuest, Participation
+
+INLINE_STAYS_SHOWN = 100
+REPLAY_FIELDS = ("is_active_replay_on_creator_profile", "replay_credit_price")
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = _("deleted")
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Visible")), ("yes", _("Deleted"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.visible()
+        if self.value() == "yes":
+            return queryset.deleted()
+        return queryset
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class GuestInline(ReadOnlyInline):
+    model = LiveStreamGuest
+    fields = ["user", "created_at"]
+    readonly_fields = fields
+    verbose_name = _("invited guest")
+    verbose_name_plural = _("invited guests")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+
+class ParticipationInline(ReadOnlyInline):
+    model = Participation
+    fk_name = "live_stream"
+    fields = [
+        "participant_user",
+        "role",
+        "participant_uid",
+        "joined_at",
+        "left_at",
+        "device_type",
+        "device_model",
+        "os_version",
+        "app_version",
+        "country",
+        "ip_address",
+    ]
+    readonly_fields = fields
+    verbose_name = _("stay")
+    verbose_name_plural = _("who joined (the newest stays)")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("participant__user")
+        stream_id = (request.resolver_match.kwargs if request.resolver_match else {}).get(
+            "object_id"
+        )
+        # A popular stream has thousands of stays; the page shows the newest ones only.
+        newest = (
+            Participation.objects.filter(live_stream_id=stream_id)
+            .order_by("-joined_at", "-id")
+            .values("pk")[:INLINE_STAYS_SHOWN]
+        )
+        return queryset.filter(pk__in=Subquery(newest)).order_by("-joined_at", "-id")
+
+    @admin.display(description=_("user"))
+    def participant_user(self, stay: Participation):
+        return stay.participant.user
+
+    @admin.display(description=_("Agora uid"))
+    def participant_uid(self, stay: Participation):
+        return stay.participant.uid
+
+
+@admin.register(LiveStream)
+class LiveStreamAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "creator",
+        "status",
+        "live_stream_type",
+        "access_type",
+        "price",
+        "replay_credit_price",
+        "is_active_replay_on_creator_profile",
+        "planned_start_date",
+        "planned_end_date",
+        "started_at",
+        "ended_at",
+        "is_visible",
+    ]
+    list_filter = ["status", "live_stream_type", "access_type", "interest", DeletedFilter]
+    search_fields = ["title", "channel_name", "creator__username"]
+    list_select_related = ["creator"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-id"]
+    list_per_page = 50
+    show_full_result_count = False
+    actions = [
+        "end_streams",
+        "cancel_streams",
+        "soft_delete_streams",
+        "restore_streams",
+        "turn_replay_off",
+    ]
+    inlines = [GuestInline, ParticipationInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "id",
+                    "title",
+                    "creator",
+                    "live_stream_type",
+                    "channel_name",
+                    "status",
+                    "interest",
+                    "motivation",
+                    "thumbnail",
+                ]
+            },
+        ),
+        (_("Access"), {"fields": ["access_type", "price"]}),
+        (
+            _("Replay"),
+            {"fields": ["recording", "recording_url", *REPLAY_FIELDS]},
+        ),
+        (
+            _("Times"),
+            {
+                "fields": [
+                    "duration_goal",
+                    "planned_start_date",
+                    "planned_end_date",
+                    "started_at",
+                    "ended_at",
+                    "created_at",
+                    "updated_at",
+                    "deleted_at",
+                ]
+            },
+        ),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Everything but the replay settings: the rest belongs to the creator and the state
+        # machine, and changes only through the actions.
+        editable = set(REPLAY_FIELDS)
+        return [
+            field
+            for fieldset in self.fieldsets
+            for field in fieldset[1]["fields"]
+            if field not in editable
+        ]
+
+    def has_add_permission(self, request):
+        return False  # streams are created by their creators, in the apps
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # soft delete only, through the action
+
+    @admin.display(boolean=True, description=_("visible"), ordering="deleted_at")
+    def is_visible(self, live_stream: LiveStream) -> bool:
+        return live_stream.deleted_at is None
+
+    def save_model(self, request, obj, form, change):
+        changes = {field: form.cleaned_data[field] for field in form.changed_data}
+        changes = {field: value for field, value in changes.items() if field in REPLAY_FIELDS}
+        if changes:
+            services.live_stream_update_replay_settings(
+                live_stream=obj, actor=None, changes=changes
+            )
+
+    def _run(self, request, queryset, service, done_message) -> None:
+        """Call `service` for each selected stream; report what it refused, stream by stream."""
+        done = 0
+        for live_stream in queryset:
+            try:
+                service(live_stream)
+            except DomainError as refusal:
+                self.message_user(
+                    request, f"{live_stream.title}: {refusal.message}", messages.WARNING
+                )
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message(done) % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("End the selected active streams"))
+    def end_streams(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda stream: services.live_stream_end(live_stream=stream, actor=None),
+            lambda count: ngettext("%(count)d stream ended.", "%(count)d streams ended.", count),
+        )
+
+    @admin.action(description=_("Cancel the selected streams that have not started"))
+    def cancel_streams(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda stream: services.live_stream_cancel(live_stream=stream, actor=None),
+            lambda count: ngettext(
+                "%(count)d stream cancelled.", "%(count)d streams cancelled.", count
+            ),
+        )
+
+    @admin.action(description=_("Delete the selected streams (soft delete)"))
+    def soft_delete_streams(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda stream: services.live_stream_delete(live_stream=stream, actor=None),
+            lambda count: ngettext(
+                "%(count)d stream deleted.", "%(count)d streams deleted.", count
+            ),
+        )
+
+    @admin.action(description=_("Restore the selected deleted streams"))
+    def restore_streams(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda stream: services.live_stream_restore(live_stream=stream),
+            lambda count: ngettext(
+                "%(count)d stream restored.", "%(count)d streams restored.", count
+            ),
+        )
+
+    @admin.action(description=_("Turn the replay off for the selected streams"))
+    def turn_replay_off(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda stream: services.live_stream_update_replay_settings(
+                live_stream=stream,
+                actor=None,
+                changes={"is_active_replay_on_creator_profile": False},
+            ),
+            lambda count: ngettext(
+                "Replay turned off for %(count)d stream.",
+                "Replay turned off for %(count)d streams.",
+                count,
+            ),
+        )

@@ -1,0 +1,273 @@
+"""The operators' admin (contract section 7): every page opens, every action runs."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.utils import timezone
+
+from livestreams.models import LiveStream, LiveStreamStatus, LiveStreamType, Participation
+from tests.factories import UserFactory
+from tests.livestreams.factories import LiveStreamFactory, LiveStreamGuestFactory, in_audience
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/livestreams/livestream/"
+
+
+def change_url(stream) -> str:
+    return f"/admin/livestreams/livestream/{stream.pk}/change/"
+
+
+@pytest.fixture
+def admin_client(staff_user):
+    client = Client()
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def streams():
+    """One stream in each interesting state, with a guest and an audience."""
+    active = LiveStreamFactory(
+        title="Canlı müzik", active=True, live_stream_type=LiveStreamType.DUOSELF
+    )
+    LiveStreamGuestFactory(live_stream=active)
+    in_audience(active)
+    in_audience(active, left_at=timezone.now())
+    return {
+        "active": active,
+        "scheduled": LiveStreamFactory(title="Yarın", paid=True, interest="sports"),
+        "ended": LiveStreamFactory(
+            title="Bitti",
+            status=LiveStreamStatus.ENDED,
+            recording=True,
+            is_active_replay_on_creator_profile=True,
+            replay_credit_price=Decimal("3.00"),
+        ),
+        "deleted": LiveStreamFactory(title="Silinmiş", deleted_at=timezone.now()),
+    }
+
+
+def results(response) -> set[str]:
+    return {stream.pk for stream in response.context["cl"].result_list}
+
+
+def notices(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+# --- Pages -----------------------------------------------------------------------------------
+
+
+def test_the_changelist_lists_every_stream_with_its_columns(admin_client, streams):
+    response = admin_client.get(CHANGELIST)
+
+    assert response.status_code == 200
+    assert results(response) == {stream.pk for stream in streams.values()}
+    content = response.content.decode()
+    for column in ("Creator", "Status", "Price", "Replay credit price", "Planned start date"):
+        assert column in content
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Canlı", {"active"}),
+        ("yarin-", {"scheduled"}),
+    ],
+)
+def test_search_finds_by_title_and_channel_name(admin_client, streams, query, expected):
+    response = admin_client.get(CHANGELIST, {"q": query})
+
+    assert response.status_code == 200
+    assert results(response) == {streams[name].pk for name in expected}
+
+
+def test_search_finds_by_creator_username(admin_client, streams):
+    creator = streams["ended"].creator
+
+    response = admin_client.get(CHANGELIST, {"q": creator.username})
+
+    assert results(response) == {streams["ended"].pk}
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"status__exact": "active"}, {"active"}),
+        ({"live_stream_type__exact": "duoself"}, {"active"}),
+        ({"access_type__exact": "paid"}, {"scheduled"}),
+        ({"interest__exact": "sports"}, {"scheduled"}),
+        ({"deleted": "yes"}, {"deleted"}),
+        ({"deleted": "no"}, {"active", "scheduled", "ended"}),
+    ],
+)
+def test_each_filter_narrows_the_list(admin_client, streams, params, expected):
+    response = admin_client.get(CHANGELIST, params)
+
+    assert response.status_code == 200
+    assert results(response) == {streams[name].pk for name in expected}
+
+
+@pytest.mark.parametrize("size", [3, 40])
+def test_the_changelist_runs_a_fixed_number_of_queries(
+    admin_client, django_assert_num_queries, size
+):
+    LiveStreamFactory.create_batch(size)
+
+    # Session, staff user, count, the page of streams joined to their creators, and the two
+    # date-hierarchy queries. Creators come by join, so the count does not grow with rows.
+    with django_assert_num_queries(6):
+        response = admin_client.get(CHANGELIST)
+
+    assert response.status_code == 200
+
+
+def test_the_change_page_shows_guests_and_stays_read_only(admin_client, streams):
+    stream = streams["active"]
+
+    response = admin_client.get(change_url(stream))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert stream.guest_invitations.get().user.username in content
+    for stay in Participation.objects.filter(live_stream=stream):
+        assert stay.participant.user.username in content
+    assert 'name="replay_credit_price"' in content
+    assert 'name="is_active_replay_on_creator_profile"' in content
+    assert 'name="title"' not in content
+    assert 'name="status"' not in content
+
+
+@pytest.mark.parametrize("name", ["scheduled", "deleted"])
+def test_the_change_page_opens_for_any_stream(admin_client, streams, name):
+    assert admin_client.get(change_url(streams[name])).status_code == 200
+
+
+def test_streams_cannot_be_added_or_hard_deleted(admin_client, streams):
+    assert admin_client.get("/admin/livestreams/livestream/add/").status_code == 403
+    delete = f"/admin/livestreams/livestream/{streams['ended'].pk}/delete/"
+    assert admin_client.get(delete).status_code == 403
+
+
+def test_app_users_cannot_open_the_admin(streams):
+    client = Client()
+    client.force_login(UserFactory())
+
+    response = client.get(CHANGELIST)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def change_form(stream, **fields) -> dict:
+    data = {
+        "is_active_replay_on_creator_profile": "unknown",
+        "replay_credit_price": "",
+        "guest_invitations-TOTAL_FORMS": "0",
+        "guest_invitations-INITIAL_FORMS": "0",
+        "participations-TOTAL_FORMS": "0",
+        "participations-INITIAL_FORMS": "0",
+    }
+    data.update(fields)
+    return data
+
+
+def test_the_replay_price_and_visibility_are_editable(admin_client, streams):
+    stream = streams["scheduled"]
+    form = change_form(
+        stream,
+        is_active_replay_on_creator_profile="true",
+        replay_credit_price="7.25",
+        title="hijacked",
+        status="ended",
+    )
+
+    response = admin_client.post(change_url(stream), form)
+
+    assert response.status_code == 302, response.content
+    stream.refresh_from_db()
+    assert stream.is_active_replay_on_creator_profile is True
+    assert stream.replay_credit_price == Decimal("7.25")
+    assert stream.title == "Yarın"
+    assert stream.status == LiveStreamStatus.SCHEDULED
+
+
+@pytest.mark.parametrize("price", ["0", "-1", "100000.01", "1.234", "abc"])
+def test_a_bad_replay_price_is_refused_by_the_form(admin_client, streams, price):
+    stream = streams["scheduled"]
+
+    response = admin_client.post(change_url(stream), change_form(stream, replay_credit_price=price))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    stream.refresh_from_db()
+    assert stream.replay_credit_price is None
+
+
+# --- Actions ---------------------------------------------------------------------------------
+
+
+def act(admin_client, action: str, *streams):
+    return admin_client.post(
+        CHANGELIST,
+        {"action": action, "_selected_action": [stream.pk for stream in streams]},
+        follow=True,
+    )
+
+
+def test_end_ends_active_streams_and_reports_the_others(admin_client, streams):
+    response = act(admin_client, "end_streams", streams["active"], streams["scheduled"])
+
+    assert response.status_code == 200
+    streams["active"].refresh_from_db()
+    assert streams["active"].status == LiveStreamStatus.ENDED
+    assert streams["active"].ended_at is not None
+    assert not Participation.objects.filter(left_at__isnull=True).exists()
+    assert LiveStream.objects.get(pk=streams["scheduled"].pk).status == LiveStreamStatus.SCHEDULED
+    assert notices(response) == [
+        "Yarın: This live stream has not started; cancel it instead.",
+        "1 stream ended.",
+    ]
+
+
+def test_cancel_cancels_streams_that_have_not_started(admin_client, streams):
+    response = act(admin_client, "cancel_streams", streams["scheduled"], streams["active"])
+
+    assert LiveStream.objects.get(pk=streams["scheduled"].pk).status == "cancelled_by_host"
+    assert LiveStream.objects.get(pk=streams["active"].pk).status == LiveStreamStatus.ACTIVE
+    assert notices(response) == [
+        "Canlı müzik: An active live stream cannot be cancelled; end it instead.",
+        "1 stream cancelled.",
+    ]
+
+
+def test_soft_delete_hides_streams_but_not_active_ones(admin_client, streams):
+    response = act(
+        admin_client, "soft_delete_streams", streams["ended"], streams["active"], streams["deleted"]
+    )
+
+    assert LiveStream.objects.get(pk=streams["ended"].pk).deleted_at is not None
+    assert LiveStream.objects.get(pk=streams["active"].pk).deleted_at is None
+    assert notices(response) == [
+        "Canlı müzik: An active live stream cannot be deleted; end it first.",
+        "2 streams deleted.",
+    ]
+
+
+def test_restore_brings_deleted_streams_back(admin_client, streams):
+    response = act(admin_client, "restore_streams", streams["deleted"])
+
+    assert LiveStream.objects.get(pk=streams["deleted"].pk).deleted_at is None
+    assert notices(response) == ["1 stream restored."]
+
+
+def test_turn_replay_off_hides_the_replay(admin_client, streams):
+    response = act(admin_client, "turn_replay_off", streams["ended"], streams["deleted"])
+
+    assert (
+        LiveStream.objects.get(pk=streams["ended"].pk).is_active_replay_on_creator_profile is False
+    )
+    assert notices(response) == ["Replay turned off for 2 streams."]

@@ -1,0 +1,104 @@
+"""Races that only a real database can show (PostgreSQL: row locks, concurrent inserts).
+
+Each test starts its requests together from threads, each thread on its own connection. The
+guarantees come from constraints and locks, so they hold whichever request wins.
+"""
+
+import threading
+from functools import partial
+
+import pytest
+from django.db import connection
+
+from livestreams.models import LiveStream, LiveStreamStatus, Participant, Participation
+from tests.factories import UserFactory
+from tests.livestreams.factories import LiveStreamFactory
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("agora"),
+]
+ROUNDS = 5
+JOIN = "/api/v1/live-stream/join"
+JOIN_AS_CREATOR = "/api/v1/live-stream/join-as-creator"
+
+
+def run_together(*calls):
+    """Run each call in its own thread, released at the same moment; return their results."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_two_streams_of_one_creator_cannot_both_go_live(client_for):
+    for _ in range(ROUNDS):
+        creator = UserFactory()
+        first, second = LiveStreamFactory(creator=creator), LiveStreamFactory(creator=creator)
+        clients = [client_for(creator), client_for(creator)]
+
+        responses = run_together(
+            partial(clients[0].post, JOIN_AS_CREATOR, {"liveStreamId": first.pk}),
+            partial(clients[1].post, JOIN_AS_CREATOR, {"liveStreamId": second.pk}),
+        )
+
+        assert sorted(response.status_code for response in responses) == [200, 409]
+        refused = next(response for response in responses if response.status_code == 409)
+        assert refused.json()["errors"] == ["You already have an active live stream; end it first."]
+        statuses = sorted(
+            LiveStream.objects.filter(creator=creator).values_list("status", flat=True)
+        )
+        assert statuses == [LiveStreamStatus.ACTIVE, LiveStreamStatus.SCHEDULED]
+        assert Participant.objects.filter(user=creator).count() == 1
+
+
+def test_two_audience_joins_by_one_person_leave_one_open_stay(client_for):
+    for _ in range(ROUNDS):
+        stream = LiveStreamFactory(active=True)
+        viewer = UserFactory()
+        clients = [client_for(viewer), client_for(viewer)]
+
+        responses = run_together(
+            *[partial(client.post, JOIN, {"liveStreamId": stream.pk}) for client in clients]
+        )
+
+        assert [response.status_code for response in responses] == [200, 200]
+        uids = {response.json()["data"]["uid"] for response in responses}
+        assert len(uids) == 1
+        assert Participant.objects.filter(live_stream=stream, user=viewer).count() == 1
+        assert (
+            Participation.objects.filter(
+                live_stream=stream, participant__user=viewer, left_at__isnull=True
+            ).count()
+            == 1
+        )
+
+
+def test_a_join_racing_the_end_leaves_nobody_in_an_ended_stream(client_for):
+    for _ in range(ROUNDS):
+        stream = LiveStreamFactory(active=True)
+        host, viewer = client_for(stream.creator), client_for(UserFactory())
+
+        end, join = run_together(
+            partial(host.post, f"/api/v1/live-stream/{stream.pk}/end"),
+            partial(viewer.post, JOIN, {"liveStreamId": stream.pk}),
+        )
+
+        assert end.status_code == 200
+        assert join.status_code in (200, 409)
+        stream.refresh_from_db()
+        assert stream.status == LiveStreamStatus.ENDED
+        assert not Participation.objects.filter(live_stream=stream, left_at__isnull=True).exists()
