@@ -198,3 +198,15 @@ def test_documents_cannot_be_deleted_in_the_admin(admin_client, document):
 
     assert response.status_code == 403
     assert LegalDocument.objects.filter(pk=document.pk).exists()
+
+
+def test_a_user_with_consent_records_is_protected_from_deletion(admin_client, user, record):
+    url = reverse("admin:users_user_delete", args=[user.pk])
+
+    page = admin_client.get(url)
+    admin_client.post(url, {"post": "yes"})
+
+    assert page.status_code == 200
+    assert "Cannot delete user" in page.content.decode()
+    assert ConsentRecord.objects.filter(pk=record.pk).exists()
+    assert type(user).objects.filter(pk=user.pk).exists()
