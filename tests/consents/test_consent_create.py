@@ -6,8 +6,8 @@ import pytest
 import time_machine
 
 from consents.models import ConsentRecord
-from tests.consents import envelope
 from tests.consents.factories import publish
+from tests.helpers import OBJECT_ID_RE, assert_error, assert_success
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def test_it_records_an_acceptance_and_returns_the_record(client_for, user):
             REMOTE_ADDR="198.51.100.4",
         )
 
-    data = envelope.success(response, 201)
+    data = assert_success(response, 201)
     record = ConsentRecord.objects.get()
     assert data == {
         "_id": record.id,
@@ -46,7 +46,7 @@ def test_it_records_an_acceptance_and_returns_the_record(client_for, user):
         "platform": "mobile_ios",
         "language": "tr",
     }
-    assert envelope.OBJECT_ID_RE.match(record.id)
+    assert OBJECT_ID_RE.match(record.id)
     assert record.user == user
     assert record.ip_address == "198.51.100.4"
     assert record.user_agent == "yayin-ios/2.3"
@@ -54,9 +54,9 @@ def test_it_records_an_acceptance_and_returns_the_record(client_for, user):
 
 
 def test_a_withdrawal_is_a_new_record_and_the_acceptance_stays(user_client, user):
-    first = envelope.success(user_client.post(URL, ACCEPT, format="json"), 201)
+    first = assert_success(user_client.post(URL, ACCEPT, format="json"), 201)
 
-    second = envelope.success(
+    second = assert_success(
         user_client.post(URL, {**ACCEPT, "isAccepted": False}, format="json"), 201
     )
 
@@ -85,7 +85,7 @@ def test_a_withdrawal_is_a_new_record_and_the_acceptance_stays(user_client, user
 def test_it_takes_the_platform_from_the_header(user_client, header, platform):
     extra = {} if header is None else {"HTTP_X_PLATFORM": header}
 
-    data = envelope.success(user_client.post(URL, ACCEPT, format="json", **extra), 201)
+    data = assert_success(user_client.post(URL, ACCEPT, format="json", **extra), 201)
 
     assert data["platform"] == platform
     assert ConsentRecord.objects.get().platform == platform
@@ -101,7 +101,7 @@ def test_it_takes_the_platform_from_the_header(user_client, header, platform):
     ],
 )
 def test_it_takes_the_language_from_the_request(user_client, headers, language):
-    data = envelope.success(user_client.post(URL, ACCEPT, format="json", **headers), 201)
+    data = assert_success(user_client.post(URL, ACCEPT, format="json", **headers), 201)
 
     assert data["language"] == language
 
@@ -129,7 +129,7 @@ def test_it_trusts_the_configured_number_of_proxies(user_client, settings):
 
 
 def test_a_long_user_agent_is_cut_not_refused(user_client):
-    envelope.success(user_client.post(URL, ACCEPT, format="json", HTTP_USER_AGENT="x" * 900), 201)
+    assert_success(user_client.post(URL, ACCEPT, format="json", HTTP_USER_AGENT="x" * 900), 201)
 
     assert ConsentRecord.objects.get().user_agent == "x" * 500
 
@@ -137,7 +137,7 @@ def test_a_long_user_agent_is_cut_not_refused(user_client):
 def test_a_version_published_only_in_another_language_counts(user_client):
     publish("terms_of_use", "2.0.0", "tr")
 
-    data = envelope.success(
+    data = assert_success(
         user_client.post(
             URL,
             {"documentType": "terms_of_use", "documentVersion": "2.0.0", "isAccepted": True},
@@ -153,7 +153,7 @@ def test_a_version_published_only_in_another_language_counts(user_client):
 def test_an_older_published_version_can_still_be_recorded(user_client):
     publish("privacy_policy", "1.1.0", "en")
 
-    data = envelope.success(user_client.post(URL, ACCEPT, format="json"), 201)
+    data = assert_success(user_client.post(URL, ACCEPT, format="json"), 201)
 
     assert data["documentVersion"] == "1.0.0"
 
@@ -162,7 +162,7 @@ def test_an_older_published_version_can_still_be_recorded(user_client):
 
 
 def test_anonymous_callers_get_401_and_nothing_is_recorded(api_client):
-    envelope.error(api_client.post(URL, ACCEPT, format="json"), 401, ["Authentication required"])
+    assert_error(api_client.post(URL, ACCEPT, format="json"), 401, ["Authentication required"])
 
     assert not ConsentRecord.objects.exists()
 
@@ -170,7 +170,7 @@ def test_anonymous_callers_get_401_and_nothing_is_recorded(api_client):
 def test_an_invalid_token_gets_401_and_nothing_is_recorded(api_client):
     api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
 
-    envelope.error(api_client.post(URL, ACCEPT, format="json"), 401)
+    assert_error(api_client.post(URL, ACCEPT, format="json"), 401)
 
     assert not ConsentRecord.objects.exists()
 
@@ -179,7 +179,7 @@ def test_an_invalid_token_gets_401_and_nothing_is_recorded(api_client):
 def test_every_signed_in_caller_records_for_themselves_only(request, client_for, caller, user):
     someone = request.getfixturevalue(caller)
 
-    data = envelope.success(
+    data = assert_success(
         client_for(someone).post(URL, {**ACCEPT, "userId": user.id}, format="json"), 201
     )
 
@@ -189,19 +189,19 @@ def test_every_signed_in_caller_records_for_themselves_only(request, client_for,
 
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
 def test_records_cannot_be_changed_through_the_api(user_client, method):
-    envelope.success(user_client.post(URL, ACCEPT, format="json"), 201)
+    assert_success(user_client.post(URL, ACCEPT, format="json"), 201)
     before = list(ConsentRecord.objects.values())
 
     response = getattr(user_client, method)(URL, {**ACCEPT, "isAccepted": False}, format="json")
 
-    envelope.error(response, 405)
+    assert_error(response, 405)
     assert list(ConsentRecord.objects.values()) == before
 
 
 def test_there_is_no_url_for_one_record(user_client):
-    record_id = envelope.success(user_client.post(URL, ACCEPT, format="json"), 201)["_id"]
+    record_id = assert_success(user_client.post(URL, ACCEPT, format="json"), 201)["_id"]
 
-    envelope.error(user_client.delete(f"{URL}/{record_id}"), 404, ["Resource not found"])
+    assert_error(user_client.delete(f"{URL}/{record_id}"), 404, ["Resource not found"])
 
     assert ConsentRecord.objects.filter(pk=record_id).exists()
 
@@ -251,7 +251,7 @@ def test_there_is_no_url_for_one_record(user_client):
     ],
 )
 def test_bad_input_is_a_400_that_records_nothing(user_client, user, body, errors):
-    messages = envelope.error(user_client.post(URL, body, format="json"), 400, errors)
+    messages = assert_error(user_client.post(URL, body, format="json"), 400, errors)
 
     assert messages
     assert not ConsentRecord.objects.exists()
@@ -260,7 +260,7 @@ def test_bad_input_is_a_400_that_records_nothing(user_client, user, body, errors
 
 
 def test_missing_fields_are_each_named(user_client):
-    envelope.error(
+    assert_error(
         user_client.post(URL, {}, format="json"),
         400,
         [
@@ -276,7 +276,7 @@ def test_malformed_json_is_a_400(user_client):
         "POST", URL, '{"documentType": ', content_type="application/json"
     )
 
-    envelope.error(response, 400)
+    assert_error(response, 400)
     assert not ConsentRecord.objects.exists()
 
 
@@ -287,7 +287,7 @@ def test_a_form_encoded_body_is_refused(user_client):
         format="multipart",
     )
 
-    envelope.error(response, 415)
+    assert_error(response, 415)
     assert not ConsentRecord.objects.exists()
 
 
@@ -307,7 +307,7 @@ def test_an_unpublished_version_is_a_404_that_records_nothing(user_client, docum
         format="json",
     )
 
-    envelope.error(
+    assert_error(
         response, 404, ["documentVersion: This version of the document has not been published."]
     )
     assert not ConsentRecord.objects.exists()
@@ -318,7 +318,7 @@ def test_messages_follow_the_request_language(user_client):
         URL, {**ACCEPT, "documentVersion": "9.9.9"}, format="json", HTTP_X_LANGUAGE="tr"
     )
 
-    envelope.error(response, 404, ["documentVersion: Belgenin bu sürümü yayımlanmamış."])
+    assert_error(response, 404, ["documentVersion: Belgenin bu sürümü yayımlanmamış."])
 
 
 # --- the user's privacy-policy flags ----------------------------------------------------------

@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 
-from tests.consents import envelope
 from tests.consents.factories import ConsentRecordFactory
+from tests.helpers import assert_error, assert_success
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def test_it_lists_every_record_of_the_caller_newest_first_withdrawals_included(
 
     response = user_client.get(URL)
 
-    data = envelope.success(response)
+    data = assert_success(response)
     assert [item["_id"] for item in data] == [withdrawn.id, terms.id, accepted.id]
     assert data[0] == {
         "_id": withdrawn.id,
@@ -48,7 +48,7 @@ def test_it_lists_every_record_of_the_caller_newest_first_withdrawals_included(
 def test_it_never_shows_the_ip_address_or_user_agent(user_client, user):
     ConsentRecordFactory(user=user)
 
-    (item,) = envelope.success(user_client.get(URL))
+    (item,) = assert_success(user_client.get(URL))
 
     assert "ipAddress" not in item
     assert "userAgent" not in item
@@ -58,7 +58,7 @@ def test_records_with_the_same_time_keep_their_order(user_client, user):
     first = ConsentRecordFactory(user=user, consent_date=T0)
     second = ConsentRecordFactory(user=user, consent_date=T0, is_accepted=False)
 
-    data = envelope.success(user_client.get(URL))
+    data = assert_success(user_client.get(URL))
 
     assert [item["_id"] for item in data] == [second.id, first.id]
 
@@ -69,7 +69,7 @@ def test_it_filters_by_document_type(user_client, user):
 
     response = user_client.get(URL, {"documentType": "terms_of_use"})
 
-    assert [item["_id"] for item in envelope.success(response)] == [terms.id]
+    assert [item["_id"] for item in assert_success(response)] == [terms.id]
     assert response["X-Total-Count"] == "1"
 
 
@@ -77,14 +77,14 @@ def test_an_empty_filter_means_every_type(user_client, user):
     ConsentRecordFactory(user=user, document_type="privacy_policy")
     ConsentRecordFactory(user=user, document_type="terms_of_use")
 
-    assert len(envelope.success(user_client.get(URL, {"documentType": ""}))) == 2
+    assert len(assert_success(user_client.get(URL, {"documentType": ""}))) == 2
 
 
 @pytest.mark.parametrize("value", ["cookies", "PRIVACY_POLICY", "privacy_policy "])
 def test_an_unknown_document_type_filter_is_a_400(user_client, user, value):
     ConsentRecordFactory(user=user)
 
-    envelope.error(
+    assert_error(
         user_client.get(URL, {"documentType": value}),
         400,
         [f'documentType: "{value}" is not a valid choice.'],
@@ -96,7 +96,7 @@ def test_it_pages_with_headers(user_client, user):
 
     response = user_client.get(URL, {"page": 2, "limit": 2})
 
-    data = envelope.success(response)
+    data = assert_success(response)
     assert [item["_id"] for item in data] == [records[2].id, records[1].id]
     assert response["X-Total-Count"] == "5"
     assert 'rel="next"' in response["Link"]
@@ -108,7 +108,7 @@ def test_it_pages_with_headers(user_client, user):
 def test_an_empty_history_is_an_empty_array(user_client):
     response = user_client.get(URL)
 
-    assert envelope.success(response) == []
+    assert assert_success(response) == []
     assert response["X-Total-Count"] == "0"
 
 
@@ -116,20 +116,20 @@ def test_an_empty_history_is_an_empty_array(user_client):
 def test_odd_paging_values_fall_back_to_the_defaults(user_client, user, params):
     ConsentRecordFactory(user=user)
 
-    assert len(envelope.success(user_client.get(URL, params))) == 1
+    assert len(assert_success(user_client.get(URL, params))) == 1
 
 
 # --- who may call it ------------------------------------------------------------------------
 
 
 def test_anonymous_callers_get_401(api_client):
-    envelope.error(api_client.get(URL), 401, ["Authentication required"])
+    assert_error(api_client.get(URL), 401, ["Authentication required"])
 
 
 def test_an_invalid_token_gets_401(api_client):
     api_client.credentials(HTTP_AUTHORIZATION="Bearer expired.or.forged")
 
-    envelope.error(api_client.get(URL), 401)
+    assert_error(api_client.get(URL), 401)
 
 
 @pytest.mark.parametrize("caller", ["user", "other_user", "staff_user"])
@@ -139,7 +139,7 @@ def test_each_caller_sees_only_their_own_records(request, client_for, caller, us
         for name in ("user", "other_user", "staff_user")
     }
 
-    data = envelope.success(client_for(request.getfixturevalue(caller)).get(URL))
+    data = assert_success(client_for(request.getfixturevalue(caller)).get(URL))
 
     assert [item["_id"] for item in data] == [mine[caller]]
 
@@ -156,6 +156,6 @@ def test_the_query_count_does_not_grow_with_the_page(
 
     # authenticate the user, count, page
     with django_assert_max_num_queries(3):
-        data = envelope.success(user_client.get(URL, {"limit": 100}))
+        data = assert_success(user_client.get(URL, {"limit": 100}))
 
     assert len(data) == count

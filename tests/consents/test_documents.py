@@ -6,8 +6,8 @@ import pytest
 import time_machine
 
 from consents.models import LegalDocument
-from tests.consents import envelope
 from tests.consents.factories import publish
+from tests.helpers import assert_error, assert_success
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def terms(db):
 
 
 def test_anyone_can_read_the_current_document(api_client, terms):
-    data = envelope.success(api_client.get(URL.format("terms_of_use")))
+    data = assert_success(api_client.get(URL.format("terms_of_use")))
 
     assert data == {
         "type": "terms_of_use",
@@ -63,13 +63,13 @@ def test_anyone_can_read_the_current_document(api_client, terms):
 def test_signed_in_callers_read_the_same_document(request, caller, terms):
     client = request.getfixturevalue(caller)
 
-    assert envelope.success(client.get(URL.format("terms_of_use")))["version"] == "2.1.0"
+    assert assert_success(client.get(URL.format("terms_of_use")))["version"] == "2.1.0"
 
 
 def test_an_invalid_token_is_still_a_401(api_client, terms):
     api_client.credentials(HTTP_AUTHORIZATION="Bearer forged")
 
-    envelope.error(api_client.get(URL.format("terms_of_use")), 401)
+    assert_error(api_client.get(URL.format("terms_of_use")), 401)
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,7 @@ def test_an_invalid_token_is_still_a_401(api_client, terms):
     ],
 )
 def test_it_serves_the_language_asked_for(api_client, terms, params, headers, language, title):
-    data = envelope.success(api_client.get(URL.format("terms_of_use"), params, **headers))
+    data = assert_success(api_client.get(URL.format("terms_of_use"), params, **headers))
 
     assert (data["language"], data["title"]) == (language, title)
 
@@ -91,7 +91,7 @@ def test_it_serves_the_language_asked_for(api_client, terms, params, headers, la
 def test_it_falls_back_to_english(api_client, terms):
     publish("privacy_policy", "1.0.0", "en", title="Privacy Policy")
 
-    data = envelope.success(api_client.get(URL.format("privacy_policy"), {"language": "tr"}))
+    data = assert_success(api_client.get(URL.format("privacy_policy"), {"language": "tr"}))
 
     assert (data["language"], data["title"]) == ("en", "Privacy Policy")
 
@@ -99,26 +99,26 @@ def test_it_falls_back_to_english(api_client, terms):
 def test_it_serves_the_current_version_only(api_client, terms):
     publish("terms_of_use", "2.2.0", "en", title="Terms of Use 2.2")
 
-    data = envelope.success(api_client.get(URL.format("terms_of_use")))
+    data = assert_success(api_client.get(URL.format("terms_of_use")))
 
     assert (data["version"], data["title"]) == ("2.2.0", "Terms of Use 2.2")
 
 
 @pytest.mark.parametrize("document_type", ["cookies", "Terms_Of_Use", "privacy_policy", "%00"])
 def test_an_unknown_type_or_nothing_published_is_a_404(api_client, terms, document_type):
-    envelope.error(api_client.get(URL.format(document_type)), 404, ["Resource not found"])
+    assert_error(api_client.get(URL.format(document_type)), 404, ["Resource not found"])
 
 
 def test_only_a_tr_version_is_not_served_in_english(api_client):
     publish("payment_terms", "1.0", "tr")
 
-    envelope.error(api_client.get(URL.format("payment_terms")), 404)
+    assert_error(api_client.get(URL.format("payment_terms")), 404)
 
 
 def test_html_is_clean_even_for_a_row_written_around_the_service(api_client, terms):
     LegalDocument.objects.filter(pk=terms["en"].pk).update(body_html=HOSTILE_BODY)
 
-    html = envelope.success(api_client.get(URL.format("terms_of_use")))["html"]
+    html = assert_success(api_client.get(URL.format("terms_of_use")))["html"]
 
     assert "<script" not in html.lower()
     assert "onclick" not in html
@@ -226,7 +226,7 @@ def test_the_page_ignores_an_invalid_token(api_client, terms):
 def test_a_missing_page_is_a_404_in_the_envelope(api_client, terms, document_type, accept):
     response = api_client.get(HTML_URL.format(document_type), HTTP_ACCEPT=accept)
 
-    envelope.error(response, 404, ["Resource not found"])
+    assert_error(response, 404, ["Resource not found"])
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
@@ -234,5 +234,5 @@ def test_documents_cannot_be_written_through_the_api(user_client, staff_client, 
     for client in (user_client, staff_client):
         for url in (URL, HTML_URL):
             response = getattr(client, method)(url.format("terms_of_use"), {}, format="json")
-            envelope.error(response, 405)
+            assert_error(response, 405)
     assert LegalDocument.objects.count() == 2

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 
 from consents.models import ConsentRecord
-from tests.consents import envelope
 from tests.consents.factories import ConsentRecordFactory, publish
+from tests.helpers import assert_error, assert_success
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def status(document_type, version="1.0.0", **overrides) -> dict:
 
 
 def test_a_new_user_must_consent_to_the_required_documents(user_client, documents):
-    data = envelope.success(user_client.get(URL))
+    data = assert_success(user_client.get(URL))
 
     assert data == {
         "privacyPolicy": status("privacy_policy"),
@@ -41,7 +41,7 @@ def test_a_new_user_must_consent_to_the_required_documents(user_client, document
 
 
 def test_nothing_published_is_null_and_an_empty_list(user_client):
-    assert envelope.success(user_client.get(URL)) == {
+    assert assert_success(user_client.get(URL)) == {
         "privacyPolicy": None,
         "termsOfUse": None,
         "consentForm": None,
@@ -53,7 +53,7 @@ def test_additional_documents_list_the_published_payment_and_purchase_terms(user
     publish("purchase_terms", "3.0", "en", is_required=False)
     publish("payment_terms", "1.1", "en")
 
-    data = envelope.success(user_client.get(URL))
+    data = assert_success(user_client.get(URL))
 
     assert data["additionalDocuments"] == [
         status("payment_terms", "1.1"),
@@ -70,7 +70,7 @@ def test_an_acceptance_is_shown_with_its_date(client_for, user, documents):
             format="json",
         )
 
-        data = envelope.success(client.get(URL))
+        data = assert_success(client.get(URL))
 
     assert data["privacyPolicy"] == status(
         "privacy_policy",
@@ -84,18 +84,18 @@ def test_an_acceptance_is_shown_with_its_date(client_for, user, documents):
 def test_a_newer_required_version_needs_an_update_until_it_is_accepted(user_client, documents):
     accept = {"documentType": "privacy_policy", "documentVersion": "1.0.0", "isAccepted": True}
     user_client.post(CONSENT_URL, accept, format="json")
-    assert envelope.success(user_client.get(URL))["privacyPolicy"]["needsUpdate"] is False
+    assert assert_success(user_client.get(URL))["privacyPolicy"]["needsUpdate"] is False
 
     publish("privacy_policy", "1.1.0", "en")
 
-    after_publish = envelope.success(user_client.get(URL))["privacyPolicy"]
+    after_publish = assert_success(user_client.get(URL))["privacyPolicy"]
     assert after_publish["version"] == "1.1.0"
     assert after_publish["hasUserConsented"] is False
     assert after_publish["needsUpdate"] is True
 
     user_client.post(CONSENT_URL, {**accept, "documentVersion": "1.1.0"}, format="json")
 
-    after_accept = envelope.success(user_client.get(URL))["privacyPolicy"]
+    after_accept = assert_success(user_client.get(URL))["privacyPolicy"]
     assert after_accept["hasUserConsented"] is True
     assert after_accept["needsUpdate"] is False
 
@@ -117,7 +117,7 @@ def test_a_withdrawal_after_an_acceptance_means_not_consented(user_client, user,
         user=user, is_accepted=False, consent_date=base + datetime.timedelta(days=1)
     )
 
-    data = envelope.success(user_client.get(URL))
+    data = assert_success(user_client.get(URL))
 
     assert data["privacyPolicy"]["hasUserConsented"] is False
     assert data["privacyPolicy"]["userConsentDate"] is None
@@ -129,14 +129,14 @@ def test_an_acceptance_after_a_withdrawal_means_consented(user_client, user, doc
     ConsentRecordFactory(user=user, is_accepted=False, consent_date=base)
     ConsentRecordFactory(user=user, consent_date=base + datetime.timedelta(days=1))
 
-    data = envelope.success(user_client.get(URL))
+    data = assert_success(user_client.get(URL))
 
     assert data["privacyPolicy"]["hasUserConsented"] is True
     assert data["privacyPolicy"]["userConsentDate"] == "2026-01-02T00:00:00.000Z"
 
 
 def test_an_optional_document_never_needs_an_update(user_client, documents):
-    data = envelope.success(user_client.get(URL))
+    data = assert_success(user_client.get(URL))
 
     assert data["consentForm"]["isRequired"] is False
     assert data["consentForm"]["needsUpdate"] is False
@@ -145,14 +145,14 @@ def test_an_optional_document_never_needs_an_update(user_client, documents):
 def test_other_users_consents_do_not_count(user_client, other_user, documents):
     ConsentRecordFactory(user=other_user)
 
-    assert envelope.success(user_client.get(URL))["privacyPolicy"]["hasUserConsented"] is False
+    assert assert_success(user_client.get(URL))["privacyPolicy"]["hasUserConsented"] is False
 
 
 def test_it_shows_the_request_language_and_falls_back_to_english(user_client, documents):
     publish("payment_terms", "1.0", "en", title="Payment terms")
     publish("terms_of_use", "1.1.0", "tr", title="Kullanım Koşulları 1.1")
 
-    data = envelope.success(user_client.get(URL, HTTP_X_LANGUAGE="tr"))
+    data = assert_success(user_client.get(URL, HTTP_X_LANGUAGE="tr"))
 
     assert data["privacyPolicy"]["title"] == "privacy_policy 1.0.0 tr"
     assert data["termsOfUse"]["title"] == "Kullanım Koşulları 1.1"
@@ -161,19 +161,19 @@ def test_it_shows_the_request_language_and_falls_back_to_english(user_client, do
 
 
 def test_a_language_query_parameter_wins(user_client, documents):
-    data = envelope.success(user_client.get(URL, {"language": "tr"}, HTTP_X_LANGUAGE="en"))
+    data = assert_success(user_client.get(URL, {"language": "tr"}, HTTP_X_LANGUAGE="en"))
 
     assert data["privacyPolicy"]["title"] == "privacy_policy 1.0.0 tr"
 
 
 def test_anonymous_callers_get_401(api_client, documents):
-    envelope.error(api_client.get(URL), 401, ["Authentication required"])
+    assert_error(api_client.get(URL), 401, ["Authentication required"])
 
 
 def test_staff_see_their_own_standing(staff_client, staff_user, user, documents):
     ConsentRecordFactory(user=user)
 
-    data = envelope.success(staff_client.get(URL))
+    data = assert_success(staff_client.get(URL))
 
     assert data["privacyPolicy"]["hasUserConsented"] is False
 
@@ -187,6 +187,6 @@ def test_the_query_count_does_not_grow_with_history_or_documents(
         publish("payment_terms", f"1.{index}", "tr")
     # authenticate the user, then one query for documents and latest decisions
     with django_assert_max_num_queries(2):
-        data = envelope.success(user_client.get(URL, HTTP_X_LANGUAGE="tr"))
+        data = assert_success(user_client.get(URL, HTTP_X_LANGUAGE="tr"))
 
     assert data["privacyPolicy"]["version"] == "1.0.0"
