@@ -239,7 +239,10 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
         "config.api.schema.postprocess_envelope",
     ],
-    "ENUM_NAME_OVERRIDES": {"ComponentStatusEnum": "config.api.views.COMPONENT_STATUSES"},
+    "ENUM_NAME_OVERRIDES": {
+        "ComponentStatusEnum": "config.api.views.COMPONENT_STATUSES",
+        "DocumentTypeEnum": "consents.models.DocumentType",
+    },
 }
 
 # --- Domain settings -----------------------------------------------------------------------

@@ -15,6 +15,8 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
 MAX_LIMIT = 100
+# Past this a page number only overflows the database OFFSET; nobody pages that far.
+MAX_PAGE = 1_000_000
 
 
 def _positive_int(raw, default: int) -> int:
@@ -26,7 +28,7 @@ def _positive_int(raw, default: int) -> int:
 
 
 def read_page_and_limit(query_params, *, default_limit: int, max_limit: int = MAX_LIMIT):
-    page = _positive_int(query_params.get("page"), 1)
+    page = min(_positive_int(query_params.get("page"), 1), MAX_PAGE)
     limit = min(_positive_int(query_params.get("limit"), default_limit), max_limit)
     return page, limit
 

@@ -61,10 +61,7 @@ class ConsentHistoryQuerySerializer(serializers.Serializer):
 
 
 class LegalDocumentStatusSerializer(serializers.Serializer):
-    # A plain string in the schema: a ChoiceField here would name the document-type enum a
-    # second time ("TypeEnum"), which `spectacular --fail-on-warn` refuses until
-    # ENUM_NAME_OVERRIDES maps DocumentTypeEnum to consents.models.DocumentType.
-    type = serializers.CharField(help_text="The document type, e.g. `privacy_policy`.")
+    type = serializers.ChoiceField(choices=DocumentType.choices)
     title = serializers.CharField()
     version = serializers.CharField()
     has_user_consented = serializers.BooleanField()

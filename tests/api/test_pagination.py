@@ -18,6 +18,7 @@ from tests.helpers import assert_error
         ("page=2.5&limit=1e3", (1, 20)),
         ("limit=101", (1, 100)),
         ("limit=100000000000000000000", (1, 100)),
+        ("page=100000000000000000000", (1_000_000, 20)),
     ],
 )
 def test_page_and_limit_are_read_leniently(query, expected):
