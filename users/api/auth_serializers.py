@@ -43,16 +43,18 @@ class CodeField(serializers.RegexField):
         return super().to_internal_value(data)
 
 
-class VerifyOtpSerializer(SendOtpSerializer):
+class _VerifyFieldsSerializer(serializers.Serializer):
     code = CodeField()
     signup_source = serializers.CharField(max_length=50, required=False, allow_blank=True)
     signup_campaign = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
-class VerifyEmailOtpSerializer(SendEmailOtpSerializer):
-    code = CodeField()
-    signup_source = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    signup_campaign = serializers.CharField(max_length=100, required=False, allow_blank=True)
+class VerifyOtpSerializer(SendOtpSerializer, _VerifyFieldsSerializer):
+    pass
+
+
+class VerifyEmailOtpSerializer(SendEmailOtpSerializer, _VerifyFieldsSerializer):
+    pass
 
 
 class TokenPairSerializer(serializers.Serializer):
