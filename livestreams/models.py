@@ -220,6 +220,14 @@ class LiveStream(models.Model):
     def is_paid(self) -> bool:
         return self.access_type == AccessType.PAID
 
+    @property
+    def guest_users(self) -> list:
+        """The invited guests in invitation order (prefetched by the selectors)."""
+        invitations = getattr(self, "guest_list", None)
+        if invitations is None:
+            invitations = self.guest_invitations.select_related("user__profile_photo")
+        return [invitation.user for invitation in invitations]
+
 
 class LiveStreamGuest(models.Model):
     """An invitation to broadcast in a stream (fixed at creation)."""

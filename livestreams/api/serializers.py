@@ -223,8 +223,10 @@ class BroadcasterSerializer(serializers.ModelSerializer):
 class LiveStreamSerializer(serializers.ModelSerializer):
     """The LiveStream object, field for field. Needs `selectors.live_streams_for`."""
 
-    broadcasters = serializers.SerializerMethodField()
-    guests = serializers.SerializerMethodField()
+    # Declared fields, not method fields that build a serializer per stream: building
+    # serializer fields is most of the cost of a list page.
+    broadcasters = BroadcasterSerializer(source="broadcaster_list", many=True, read_only=True)
+    guests = UserSummarySerializer(source="guest_users", many=True, read_only=True)
     creator = UserSummarySerializer(read_only=True)
     thumbnail_url = serializers.SerializerMethodField()
     recording_url = serializers.SerializerMethodField()
@@ -281,17 +283,6 @@ class LiveStreamSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         return getattr(request, "user", None)
 
-    @extend_schema_field(BroadcasterSerializer(many=True))
-    def get_broadcasters(self, live_stream: LiveStream):
-        return BroadcasterSerializer(
-            live_stream.broadcaster_list, many=True, context=self.context
-        ).data
-
-    @extend_schema_field(UserSummarySerializer(many=True))
-    def get_guests(self, live_stream: LiveStream):
-        users = [invitation.user for invitation in live_stream.guest_list]
-        return UserSummarySerializer(users, many=True, context=self.context).data
-
     def get_thumbnail_url(self, live_stream: LiveStream) -> str:
         request = self.context.get("request")
         if live_stream.thumbnail:
@@ -307,8 +298,8 @@ class LiveStreamSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ReplayAccessSerializer)
     def get_replay_access(self, live_stream: LiveStream):
-        access = replay_access(live_stream=live_stream, viewer=self._viewer())
-        return ReplayAccessSerializer(access).data
+        # Already primitives (the price a Decimal the renderer writes as a number).
+        return replay_access(live_stream=live_stream, viewer=self._viewer())
 
     @extend_schema_field({"type": "number", "nullable": True, "example": None})
     def get_funding_goal(self, live_stream: LiveStream):

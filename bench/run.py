@@ -1,0 +1,345 @@
+"""Live-stream benchmark: list, detail and join-as-audience beside a trivial endpoint.
+
+Not a test. It (1) recreates a PostgreSQL database (`yayin_bench` by default), migrates it and
+seeds 10,000 streams with creators, guests and audiences, (2) serves the app with gunicorn
+(2 sync workers) on loopback, with production settings, (3) drives each endpoint with wrk
+and (4) prints requests per second and p50/p99 latency per endpoint.
+
+    .venv/bin/python bench/run.py [--duration 20] [--connections 8] [--streams 10000]
+
+Needs PostgreSQL and Redis on localhost and `wrk` (Debian: `apt-get install wrk`).
+"""
+
+import argparse
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+RESULTS = ROOT / "bench" / "results"
+SECRET = "bench-secret-key-not-for-production-0123456789abcdef"
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--database", default="yayin_bench")
+parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
+parser.add_argument("--redis", default="redis://127.0.0.1:6379/9")
+parser.add_argument("--port", type=int, default=0, help="default: a free port")
+parser.add_argument("--streams", type=int, default=10_000)
+parser.add_argument("--duration", type=int, default=20, help="seconds per endpoint")
+parser.add_argument("--connections", type=int, default=8)
+parser.add_argument("--threads", type=int, default=1)
+parser.add_argument("--workers", type=int, default=2)
+args = parser.parse_args()
+
+os.environ.update(
+    {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": SECRET,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SECURE_HSTS_SECONDS": "0",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"{args.postgres}/{args.database}",
+        "REDIS_URL": args.redis,
+        "AGORA_APP_ID": "970CA35de60c44645bbae8a215061b33",
+        "AGORA_APP_CERTIFICATE": "5CFd2fd1755d40ecb72977518be15d3b",
+        # The load comes from a handful of users; throttles would turn it into 429s.
+        "API_THROTTLE_RATES": "user=1000000000/hour,anon=1000000000/hour",
+        "DJANGO_MEDIA_ROOT": tempfile.mkdtemp(prefix="yayin-bench-media-"),
+    }
+)
+sys.path.insert(0, str(ROOT))
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{args.database}"')
+    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+        # As a deploy would: production settings serve hashed static files from a manifest.
+        subprocess.run([PYTHON, "manage.py", *command, "-v0"], cwd=ROOT, check=True, env=os.environ)
+
+
+def seed() -> dict:
+    """10,000 streams in every status; the active ones with a host and an audience."""
+    import django
+
+    django.setup()
+    from django.db import transaction
+    from django.utils import timezone
+
+    from livestreams import agora
+    from livestreams.models import (
+        AccessType,
+        LiveStream,
+        LiveStreamGuest,
+        LiveStreamStatus,
+        LiveStreamType,
+        Participant,
+        ParticipantRole,
+        Participation,
+    )
+    from livestreams.services import channel_name_for
+    from users.models import User
+    from users.sessions import tokens_for_user
+
+    random.seed(7)
+    now = timezone.now()
+    creators = [
+        User(username=f"bench_creator_{i:04d}", name="Bench", surname=f"Creator {i}")
+        for i in range(1000)
+    ]
+    viewers = [
+        User(username=f"bench_viewer_{i:04d}", name="Bench", surname=f"Viewer {i}")
+        for i in range(300)
+    ]
+    with transaction.atomic():
+        User.objects.bulk_create(creators + viewers, batch_size=1000)
+        streams, guests, participants, stays = [], [], [], []
+        statuses = [
+            LiveStreamStatus.SCHEDULED,
+            LiveStreamStatus.PREPARING,
+            LiveStreamStatus.ENDED,
+            LiveStreamStatus.EXPIRED,
+            LiveStreamStatus.CANCELLED_BY_HOST,
+            LiveStreamStatus.CANCELLED_BY_GUEST,
+        ]
+        for index in range(args.streams):
+            creator = creators[index % len(creators)]
+            # The first stream of each of 600 creators is live (one live stream per creator).
+            active = index < 600
+            status = LiveStreamStatus.ACTIVE if active else random.choice(statuses)
+            kind = random.choice(list(LiveStreamType.values))
+            paid = not active and random.random() < 0.3
+            start = now - timedelta(minutes=random.randint(-5000, 5000))
+            stream = LiveStream(
+                title=f"Bench yayını {index} — müzik ve sohbet",
+                live_stream_type=kind,
+                channel_name=channel_name_for(f"bench {index}"),
+                creator=creator,
+                status=status,
+                access_type=AccessType.PAID if paid else AccessType.FREE,
+                price=Decimal("9.99") if paid else None,
+                interest=random.choice(["music", "sports", "gaming", "food"]),
+                duration_goal=60,
+                motivation="Benchmark",
+                thumbnail="live-streams/bench/thumbnail.webp" if index % 2 else "",
+                planned_start_date=start,
+                planned_end_date=start + timedelta(minutes=60),
+                started_at=start if active else None,
+                created_at=now - timedelta(seconds=index),
+            )
+            streams.append(stream)
+            if kind != LiveStreamType.SOLO:
+                guest = creators[(index + 1) % len(creators)]
+                guests.append(LiveStreamGuest(live_stream=stream, user=guest))
+            if active:
+                host = Participant(
+                    live_stream=stream,
+                    user=creator,
+                    role=ParticipantRole.HOST,
+                    uid=agora.candidate_uid(live_stream_id=stream.pk, user_id=creator.pk),
+                )
+                participants.append(host)
+                stays.append(
+                    Participation(
+                        participant=host, live_stream=stream, role=host.role, joined_at=start
+                    )
+                )
+                for viewer in random.sample(viewers[150:], 5):
+                    seat = Participant(
+                        live_stream=stream,
+                        user=viewer,
+                        role=ParticipantRole.AUDIENCE,
+                        uid=agora.candidate_uid(live_stream_id=stream.pk, user_id=viewer.pk),
+                    )
+                    participants.append(seat)
+                    stays.append(
+                        Participation(
+                            participant=seat, live_stream=stream, role=seat.role, joined_at=start
+                        )
+                    )
+        LiveStream.objects.bulk_create(streams, batch_size=1000)
+        LiveStreamGuest.objects.bulk_create(guests, batch_size=1000)
+        Participant.objects.bulk_create(participants, batch_size=1000)
+        Participation.objects.bulk_create(stays, batch_size=1000)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    live_ids = [stream.pk for stream in streams[:600]]
+    # Joiners are viewers 0-149, who sit in no stream yet: their first join opens a stay,
+    # later ones find it open (the idempotent path a reconnecting app takes).
+    return {
+        "tokens": [tokens_for_user(user=user)["access_token"] for user in viewers[:150]],
+        "live_ids": live_ids,
+        "counts": {
+            "streams": LiveStream.objects.count(),
+            "guests": LiveStreamGuest.objects.count(),
+            "participations": Participation.objects.count(),
+            "users": User.objects.count(),
+        },
+    }
+
+
+LUA_COMMON = """
+local tokens = {%(tokens)s}
+local ids = {%(ids)s}
+local counter = 0
+math.randomseed(os.time())
+local function pick(list) return list[math.random(#list)] end
+"""
+LUA = {
+    "health": None,
+    "list": LUA_COMMON
+    + """
+request = function()
+  return wrk.format("GET", "/api/v1/live-stream?limit=20",
+    {["Authorization"] = "Bearer " .. pick(tokens)})
+end
+""",
+    "detail": LUA_COMMON
+    + """
+request = function()
+  return wrk.format("GET", "/api/v1/live-stream/" .. pick(ids),
+    {["Authorization"] = "Bearer " .. pick(tokens)})
+end
+""",
+    "join": LUA_COMMON
+    + """
+request = function()
+  return wrk.format("POST", "/api/v1/live-stream/join",
+    {["Authorization"] = "Bearer " .. pick(tokens), ["Content-Type"] = "application/json"},
+    '{"liveStreamId": "' .. pick(ids) .. '", "role": "audience", "deviceType": "bench"}')
+end
+""",
+}
+PATHS = {"health": "/health/", "list": "/", "detail": "/", "join": "/"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", args.port))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn() -> subprocess.Popen:
+    # Fails loudly if --port is taken: measuring somebody else's server would be worse.
+    args.port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(PYTHON).parent / "gunicorn"),
+            "config.wsgi",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=os.environ,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        if server.poll() is not None:
+            raise SystemExit("gunicorn exited during start-up")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{args.port}/health/", timeout=1) as r:
+                if r.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not come up")
+
+
+def to_ms(value: str) -> float:
+    """wrk's durations (`812.00us`, `12.34ms`, `1.20s`, `2.00m`) in milliseconds."""
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}[unit]
+
+
+def run_wrk(name: str, script: str | None, workdir: Path) -> dict:
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--latency",
+    ]
+    if script:
+        path = workdir / f"{name}.lua"
+        path.write_text(script)
+        command += ["-s", str(path)]
+    command.append(f"http://127.0.0.1:{args.port}{PATHS[name]}")
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.txt").write_text(output)  # wrk's raw report (git-ignored)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": to_ms(re.search(r"^\s+50%\s+(\S+)$", output, re.M).group(1)),
+        "p99": to_ms(re.search(r"^\s+99%\s+(\S+)$", output, re.M).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
+
+
+def main() -> None:
+    print(f"Recreating {args.database} and seeding {args.streams} streams...", flush=True)
+    recreate_database()
+    data = seed()
+    print("Seeded:", ", ".join(f"{key} {value}" for key, value in data["counts"].items()))
+    quoted_tokens = ", ".join(f'"{token}"' for token in data["tokens"])
+    quoted_ids = ", ".join(f'"{live_id}"' for live_id in data["live_ids"])
+    server = start_gunicorn()
+    results = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="yayin-bench-") as workdir:
+            for name, template in LUA.items():
+                script = (
+                    template % {"tokens": quoted_tokens, "ids": quoted_ids} if template else None
+                )
+                print(f"wrk {name}...", flush=True)
+                results[name] = run_wrk(name, script, Path(workdir))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    print()
+    print(
+        f"gunicorn {args.workers} sync workers, wrk -t{args.threads} -c{args.connections} "
+        f"-d{args.duration}s, {os.cpu_count()} CPUs, PostgreSQL + Redis on loopback"
+    )
+    print(f"{'endpoint':<44}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    labels = {
+        "health": "GET /health/ (trivial)",
+        "list": "GET /api/v1/live-stream?limit=20",
+        "detail": "GET /api/v1/live-stream/{id}",
+        "join": "POST /api/v1/live-stream/join (audience)",
+    }
+    for name, result in results.items():
+        print(
+            f"{labels[name]:<44}{result['rps']:>10.1f}{result['p50']:>10.2f}"
+            f"{result['p99']:>10.2f}{result['non_2xx']:>10}"
+        )
+    if any(result["non_2xx"] for result in results.values()):
+        raise SystemExit("some requests failed (non-2xx); see the table")
+
+
+if __name__ == "__main__":
+    main()
