@@ -4,12 +4,9 @@ The renderer then wraps the messages in the envelope. Unknown exceptions are lef
 Django logs them and answers with the JSON 500 of `config.api.views.server_error`.
 """
 
-import re
-
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from djangorestframework_camel_case.util import camelize_re, underscore_to_camel
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -18,11 +15,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from config.api import errors as api_errors
+from config.api.camel import camel_key
 from config.api.errors import DomainError
-
-
-def camel_case(name: str) -> str:
-    return re.sub(camelize_re, underscore_to_camel, name) if "_" in name else name
 
 
 def _flatten(detail, prefix: str = ""):
@@ -32,7 +26,7 @@ def _flatten(detail, prefix: str = ""):
             if key in (api_settings.NON_FIELD_ERRORS_KEY, "detail"):
                 name = prefix
             else:
-                part = camel_case(str(key))
+                part = camel_key(str(key))
                 name = f"{prefix}.{part}" if prefix else part
             yield from _flatten(value, name)
     elif isinstance(detail, list | tuple):

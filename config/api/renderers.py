@@ -5,10 +5,10 @@ import decimal
 import json
 
 from django.utils import timezone
-from djangorestframework_camel_case.settings import api_settings as camel_settings
-from djangorestframework_camel_case.util import camelize
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
+
+from config.api.camel import camelize
 
 
 def format_datetime(value: datetime.datetime) -> str:
@@ -34,7 +34,7 @@ def envelope(*, status_code: int, data=None, errors=None) -> dict:
     return {
         "isSuccess": is_success,
         "statusCode": status_code,
-        "data": camelize(data, **camel_settings.JSON_UNDERSCOREIZE) if is_success else None,
+        "data": camelize(data) if is_success else None,
         "errors": [] if is_success else [str(error) for error in (errors or [])],
         "timestamp": format_datetime(timezone.now()),
     }
