@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
     "storages",
     "users",
     "consents",
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.api.middleware.LanguageHeaderMiddleware",
     "config.api.middleware.RequestSizeLimitMiddleware",
@@ -173,7 +175,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["config.api.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "djangorestframework_camel_case.parser.CamelCaseJSONParser",
+        "config.api.parsers.JSONParser",
         "djangorestframework_camel_case.parser.CamelCaseMultiPartParser",
         "djangorestframework_camel_case.parser.CamelCaseFormParser",
     ],
@@ -189,6 +191,9 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": False,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Behind N trusted proxies the client address is the N-th from the right of
+    # X-Forwarded-For (throttles and the addresses kept on records); unset: REMOTE_ADDR.
+    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0) or None,
 }
 
 JSON_CAMEL_CASE = {
@@ -222,6 +227,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["config.api.permissions.DocsPermission"],
     "SWAGGER_UI_DIST": "SIDECAR",
+    # No badge from validator.swagger.io: the docs page contacts nothing outside the app.
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "persistAuthorization": True},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
@@ -244,6 +251,24 @@ SPECTACULAR_SETTINGS = {
         "DocumentTypeEnum": "consents.models.DocumentType",
     },
 }
+
+# CORS for the web app: its origins are listed (debug allows any); preflights need no token.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_ALLOW_ALL_ORIGINS = DEBUG and not CORS_ALLOWED_ORIGINS
+CORS_URLS_REGEX = r"^/(api|health)/.*$"
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "accept-language",
+    "authorization",
+    "content-type",
+    "x-language",
+    "x-platform",
+    "x-timezone",
+    "x-app-version",
+    "x-device-id",
+)
+CORS_EXPOSE_HEADERS = ("X-Total-Count", "Link", "Retry-After", "Content-Language")
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 # --- Domain settings -----------------------------------------------------------------------
 OTP_ECHO = env_bool("OTP_ECHO", DEBUG or TESTING)

@@ -51,3 +51,41 @@ class AbsoluteFileUrlField(serializers.Field):
         if not value:
             return None
         return absolute_url(self.context.get("request"), value.url)
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: `123` or `true` for a text field is a 400, not `"123"`.
+
+    Multipart and form bodies carry only strings, so this refuses nothing they can send.
+    """
+
+    default_error_messages = {"not_a_string": _("Not a valid string.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+def client_ip(request) -> str | None:
+    """The caller's address: `REMOTE_ADDR`, unless the deployment says how many proxies to trust.
+
+    `DJANGO_NUM_PROXIES=N` (DRF's `NUM_PROXIES`, which its throttles read too) takes the N-th
+    address from the right of `X-Forwarded-For`; otherwise the header, which any client can
+    write, is ignored.
+    """
+    import ipaddress
+
+    from django.conf import settings
+
+    address = request.META.get("REMOTE_ADDR")
+    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if isinstance(proxies, int) and proxies >= 1 and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            address = hops[-min(proxies, len(hops))]
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None

@@ -2,11 +2,15 @@
 endpoint can return, the `JWT-auth` scheme and the production warning on writes."""
 
 import copy
+import re
 from http import HTTPStatus
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
+
+from config.api.camel import camel_key
+from config.api.pagination import ArrayPagination
 
 PRODUCTION_WARNING = (
     "**Production uyarisi:** Bu endpoint veri degistirir veya operasyon tetikleyebilir. "
@@ -35,6 +39,19 @@ ERROR_ENVELOPE_SCHEMA = {
     "required": ["isSuccess", "statusCode", "data", "errors", "timestamp"],
 }
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+ARRAY_PAGING_HEADERS = {
+    "X-Total-Count": {
+        "description": "How many items the whole list holds.",
+        "schema": {"type": "integer"},
+    },
+    "Link": {
+        "description": (
+            "RFC 8288 links to the `next` and `prev` pages, e.g. "
+            '`<https://host/api/v1/...?limit=20&page=2>; rel="next"`.'
+        ),
+        "schema": {"type": "string"},
+    },
+}
 _ERROR_DESCRIPTIONS = {
     400: "Validation failed: one message per problem, `<fieldName>: <message>`.",
     401: "Authentication required, or the token is invalid, expired or revoked.",
@@ -98,7 +115,22 @@ class EnvelopeAutoSchema(AutoSchema):
             )
         self._add_default_errors(operation)
         self._wrap_responses(operation)
+        self._add_paging_headers(operation)
         return operation
+
+    def _add_paging_headers(self, operation: dict) -> None:
+        """Plain-array lists carry their paging in headers (contract section 0)."""
+        pagination_class = getattr(self.view, "pagination_class", None)
+        if not (
+            self.method == "GET"
+            and pagination_class is not None
+            and issubclass(pagination_class, ArrayPagination)
+            and self._is_list_view()
+        ):
+            return
+        ok = operation.get("responses", {}).get("200")
+        if ok is not None:
+            ok.setdefault("headers", {}).update(ARRAY_PAGING_HEADERS)
 
     def _add_default_errors(self, operation: dict) -> None:
         responses = operation.setdefault("responses", {})
@@ -143,11 +175,24 @@ class EnvelopeAutoSchema(AutoSchema):
                         )
 
 
+def _camel_path(path: str) -> str:
+    return re.sub(r"\{(\w+)\}", lambda match: "{" + camel_key(match.group(1)) + "}", path)
+
+
 def postprocess_envelope(result, generator, request, public):
-    """Add the error envelope component every error response refers to."""
+    """Add the error envelope component every error response refers to, and name path
+    parameters as the contract does (`{userId}`, not the view's `{user_id}`)."""
     result.setdefault("components", {}).setdefault("schemas", {})["ErrorEnvelope"] = (
         ERROR_ENVELOPE_SCHEMA
     )
+    paths = {}
+    for path, item in result.get("paths", {}).items():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "path":
+                    parameter["name"] = camel_key(parameter["name"])
+        paths[_camel_path(path)] = item
+    result["paths"] = paths
     return result
 
 

@@ -71,8 +71,24 @@ def test_malformed_json_is_a_400(api_client):
         "/api/v1/auth/send-otp", data="{not json", content_type="application/json"
     )
 
-    errors = assert_error(response, 400)
-    assert errors[0].startswith("JSON parse error")
+    assert_error(response, 400, ["The request body is not valid JSON."])
+
+
+@pytest.mark.parametrize("depth", [600, 5000, 100_000])
+def test_json_nested_hundreds_of_levels_deep_is_a_400(api_client, depth):
+    body = '{"email": ' + "[" * depth + "]" * depth + "}"
+
+    response = api_client.post("/api/v1/auth/send-otp-email", data=body, content_type="application/json")
+
+    assert_error(response, 400, ["The request body is nested too deeply."])
+
+
+def test_bytes_that_are_not_utf8_are_a_400(api_client):
+    response = api_client.post(
+        "/api/v1/auth/send-otp-email", data=b'{"email": "\xff"}', content_type="application/json"
+    )
+
+    assert_error(response, 400, ["The request body is not valid JSON."])
 
 
 def test_an_unsupported_media_type_is_a_415(api_client):
@@ -129,6 +145,14 @@ def test_bad_optional_headers_are_ignored(api_client, header):
     )
 
     assert_success(response, 201)
+
+
+def test_token_errors_are_translated(api_client):
+    assert_error(
+        api_client.post("/api/v1/auth/logout", HTTP_AUTHORIZATION="Bearer nope", HTTP_X_LANGUAGE="tr"),
+        401,
+        ["Belirteç geçersiz"],
+    )
 
 
 def test_the_authentication_message_is_translated(api_client):

@@ -133,3 +133,17 @@ def test_the_docs_can_be_restricted_to_staff(api_client, staff_client, settings)
 
     assert api_client.get("/api/schema/?format=json").status_code in (401, 403)
     assert staff_client.get("/api/schema/?format=json").status_code == 200
+
+
+def test_path_parameters_are_named_as_the_contract_names_them(schema):
+    assert "/api/v1/users/profile/{userId}" in schema["paths"]
+    assert "/api/v1/follow/{userId}/status" in schema["paths"]
+    for path, _method, operation in operations(schema):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path":
+                assert "{" + parameter["name"] + "}" in path
+
+
+def test_plain_array_lists_document_their_paging_headers(schema):
+    ok = schema["paths"]["/api/v1/live-stream"]["get"]["responses"]["200"]
+    assert set(ok["headers"]) == {"X-Total-Count", "Link"}

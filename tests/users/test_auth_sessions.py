@@ -67,7 +67,8 @@ def test_the_new_access_token_authenticates(api_client):
     [
         ({}, 400, ["refreshToken: This field is required."]),
         ({"refreshToken": ""}, 400, ["refreshToken: This field may not be blank."]),
-        ({"refreshToken": 12}, 401, REFRESH_INVALID),
+        ({"refreshToken": 12}, 400, ["refreshToken: Not a valid string."]),
+        ({"refreshToken": None}, 400, ["refreshToken: This field may not be null."]),
         ({"refreshToken": "not.a.token"}, 401, REFRESH_INVALID),
     ],
 )

@@ -93,6 +93,7 @@ def test_phone_numbers_are_normalised(api_client):
         ({"countryCode": "abc", "phoneNumber": "5551234567"}, ["countryCode: Enter a country calling code of 1 to 3 digits, such as 90."]),
         ({"countryCode": ["90"], "phoneNumber": "5551234567"}, ["countryCode: Not a valid string."]),
         ({"countryCode": "1", "phoneNumber": "+905551234567"}, ["phoneNumber: Enter a valid phone number for this country code."]),
+        ({"countryCode": 90, "phoneNumber": 5551234567}, ["countryCode: Not a valid string.", "phoneNumber: Not a valid string."]),
     ],
 )  # fmt: skip
 def test_send_otp_refuses_bad_input(api_client, payload, errors):

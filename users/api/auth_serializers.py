@@ -3,12 +3,13 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from config.api.fields import StrictCharField
 from users.api.serializers import UserSerializer
 
 
 class SendOtpSerializer(serializers.Serializer):
-    country_code = serializers.CharField(max_length=5, help_text="Calling code, e.g. `90`.")
-    phone_number = serializers.CharField(max_length=20, help_text="National number.")
+    country_code = StrictCharField(max_length=5, help_text="Calling code, e.g. `90`.")
+    phone_number = StrictCharField(max_length=20, help_text="National number.")
 
 
 class SendOtpResultSerializer(serializers.Serializer):
@@ -21,7 +22,7 @@ class SendOtpResultSerializer(serializers.Serializer):
 
 
 class SendEmailOtpSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
+    email = StrictCharField(max_length=254)
 
 
 class SendEmailOtpResultSerializer(serializers.Serializer):
@@ -45,8 +46,8 @@ class CodeField(serializers.RegexField):
 
 class _VerifyFieldsSerializer(serializers.Serializer):
     code = CodeField()
-    signup_source = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    signup_campaign = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    signup_source = StrictCharField(max_length=50, required=False, allow_blank=True)
+    signup_campaign = StrictCharField(max_length=100, required=False, allow_blank=True)
 
 
 class VerifyOtpSerializer(SendOtpSerializer, _VerifyFieldsSerializer):
@@ -59,7 +60,7 @@ class VerifyEmailOtpSerializer(SendEmailOtpSerializer, _VerifyFieldsSerializer):
 
 class TokenPairSerializer(serializers.Serializer):
     access_token = serializers.CharField()
-    refresh_token = serializers.CharField()
+    refresh_token = StrictCharField()
     expires_in = serializers.IntegerField(help_text="Access token lifetime in seconds (3600).")
     refresh_expires_in = serializers.IntegerField(
         help_text="Refresh token lifetime in seconds (2592000)."
@@ -72,4 +73,4 @@ class SignInResultSerializer(TokenPairSerializer):
 
 
 class RefreshSerializer(serializers.Serializer):
-    refresh_token = serializers.CharField()
+    refresh_token = StrictCharField()
