@@ -78,7 +78,9 @@ def test_malformed_json_is_a_400(api_client):
 def test_json_nested_hundreds_of_levels_deep_is_a_400(api_client, depth):
     body = '{"email": ' + "[" * depth + "]" * depth + "}"
 
-    response = api_client.post("/api/v1/auth/send-otp-email", data=body, content_type="application/json")
+    response = api_client.post(
+        "/api/v1/auth/send-otp-email", data=body, content_type="application/json"
+    )
 
     assert_error(response, 400, ["The request body is nested too deeply."])
 
@@ -149,7 +151,9 @@ def test_bad_optional_headers_are_ignored(api_client, header):
 
 def test_token_errors_are_translated(api_client):
     assert_error(
-        api_client.post("/api/v1/auth/logout", HTTP_AUTHORIZATION="Bearer nope", HTTP_X_LANGUAGE="tr"),
+        api_client.post(
+            "/api/v1/auth/logout", HTTP_AUTHORIZATION="Bearer nope", HTTP_X_LANGUAGE="tr"
+        ),
         401,
         ["Belirteç geçersiz"],
     )
