@@ -1,8 +1,8 @@
 """Consents' wire shapes (contract section 6). snake_case here, camelCase on the wire."""
 
-from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from config.api.fields import StrictCharField
 from consents.models import VERSION_MAX_LENGTH, ConsentRecord, DocumentType, LegalDocument
 from consents.sanitizer import sanitize_html
 
@@ -14,17 +14,6 @@ class StrictBooleanField(serializers.BooleanField):
         if data is True or data is False:
             return data
         self.fail("invalid", input=data)
-
-
-class StrictCharField(serializers.CharField):
-    """Only JSON strings: DRF would turn the number `1.2` into the version `"1.2"`."""
-
-    default_error_messages = {"not_a_string": _("Must be a string.")}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("not_a_string")
-        return super().to_internal_value(data)
 
 
 class ConsentCreateSerializer(serializers.Serializer):

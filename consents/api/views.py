@@ -1,13 +1,9 @@
 """Consents and legal documents (contract section 6)."""
 
-import ipaddress
-
-from django.conf import settings
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
-from djangorestframework_camel_case.parser import CamelCaseJSONParser
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
@@ -17,7 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.errors import NotFound
+from config.api.fields import client_ip
 from config.api.pagination import ArrayPagination
+from config.api.parsers import JSONParser
 from config.api.schema import error_responses
 from consents import selectors, services
 from consents.api.serializers import (
@@ -60,26 +58,6 @@ HTML_PAGE_CSP = (
 )
 
 
-def client_ip(request) -> str | None:
-    """The caller's address: `REMOTE_ADDR`, unless the deployment says how many proxies to trust.
-
-    `REST_FRAMEWORK["NUM_PROXIES"]` (the setting DRF's throttles read) set to N ≥ 1 takes the
-    N-th address from the right of `X-Forwarded-For`; otherwise the header, which any client can
-    write, is ignored.
-    """
-    address = request.META.get("REMOTE_ADDR")
-    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES")
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-    if isinstance(proxies, int) and proxies >= 1 and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            address = hops[-min(proxies, len(hops))]
-    try:
-        return str(ipaddress.ip_address(address)) if address else None
-    except ValueError:
-        return None
-
-
 def requested_language(request) -> str:
     """The `language` query parameter if given, else the request's language (X-Language)."""
     return services.normalize_language(
@@ -97,7 +75,7 @@ def current_document_or_404(document_type: str, language: str) -> LegalDocument:
 
 
 class ConsentCreateView(APIView):
-    parser_classes = [CamelCaseJSONParser]
+    parser_classes = [JSONParser]
 
     @extend_schema(
         tags=TAGS,

@@ -238,8 +238,8 @@ def test_there_is_no_url_for_one_record(user_client):
         ({**ACCEPT, "isAccepted": None}, ["isAccepted: This field may not be null."]),
         ({**ACCEPT, "isAccepted": [True]}, ["isAccepted: Must be a valid boolean."]),
         ({**ACCEPT, "isAccepted": {"value": True}}, ["isAccepted: Must be a valid boolean."]),
-        ({**ACCEPT, "documentVersion": 1.0}, ["documentVersion: Must be a string."]),
-        ({**ACCEPT, "documentVersion": ["1.0.0"]}, ["documentVersion: Must be a string."]),
+        ({**ACCEPT, "documentVersion": 1.0}, ["documentVersion: Not a valid string."]),
+        ({**ACCEPT, "documentVersion": ["1.0.0"]}, ["documentVersion: Not a valid string."]),
         ({**ACCEPT, "documentVersion": None}, ["documentVersion: This field may not be null."]),
         ({**ACCEPT, "documentVersion": ""}, ["documentVersion: This field may not be blank."]),
         (

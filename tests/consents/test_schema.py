@@ -16,13 +16,13 @@ def test_every_consents_endpoint_is_documented(paths):
         f"{PREFIX}/consent",
         f"{PREFIX}/consent-history",
         f"{PREFIX}/overview",
-        f"{PREFIX}/document/{{document_type}}",
-        f"{PREFIX}/document/{{document_type}}/html",
+        f"{PREFIX}/document/{{documentType}}",
+        f"{PREFIX}/document/{{documentType}}/html",
     }
 
 
 def test_the_html_page_is_documented_as_html(paths):
-    responses = paths[f"{PREFIX}/document/{{document_type}}/html"]["get"]["responses"]
+    responses = paths[f"{PREFIX}/document/{{documentType}}/html"]["get"]["responses"]
 
     assert responses["200"]["content"] == {"text/html": {"schema": {"type": "string"}}}
     assert list(responses["404"]["content"]) == ["application/json"]
