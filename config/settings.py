@@ -323,3 +323,6 @@ LOGGING = {
 # production serves the collected, hashed files.
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+# A static URL missing from the manifest (collectstatic not run after a deploy) falls back to
+# the plain name instead of raising in the middle of a response.
+WHITENOISE_MANIFEST_STRICT = False
