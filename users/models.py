@@ -70,6 +70,13 @@ class AppUserManager(UserManager):
     def get_by_natural_key(self, username):
         return self.get(username__iexact=username)
 
+    @classmethod
+    def normalize_email(cls, email):
+        # No address is NULL, not "": the case-insensitive unique constraint ignores NULLs only,
+        # so staff created without an email (createsuperuser) must not all share "".
+        normalized = super().normalize_email(email)
+        return normalized.lower() if normalized else None
+
 
 class User(AbstractBaseUser, PermissionsMixin):
     """An app user (passwordless, signs in with one-time codes) or a staff member."""
