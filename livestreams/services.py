@@ -87,13 +87,32 @@ _TURKISH = str.maketrans(
         "Ö": "o",
         "ç": "c",
         "Ç": "c",
+        # Latin letters NFKD leaves whole (they are not a base letter plus an accent), which
+        # the ASCII step below would otherwise drop: `Straße` must not become `strae`.
+        "ß": "ss",
+        "ẞ": "ss",
+        "æ": "ae",
+        "Æ": "ae",
+        "ø": "o",
+        "Ø": "o",
+        "đ": "d",
+        "Đ": "d",
+        "ð": "d",
+        "Ð": "d",
+        "ł": "l",
+        "Ł": "l",
+        "œ": "oe",
+        "Œ": "oe",
+        "þ": "th",
+        "Þ": "th",
     }
 )
 
 
 def channel_name_base(title: str) -> str:
-    """`Yeni ürün tanıtımı` → `yeni-urun-tanitimi`: Turkish letters transliterated, other
-    accents dropped, anything else a single `-`, cut to leave room for the suffix."""
+    """`Yeni ürün tanıtımı` → `yeni-urun-tanitimi`: Turkish letters and the Latin letters
+    with no decomposition (ß, æ, ø, đ, ł, œ, þ) transliterated, other accents dropped,
+    anything else a single `-`, cut to leave room for the suffix."""
     ascii_title = (
         unicodedata.normalize("NFKD", title.translate(_TURKISH))
         .encode("ascii", "ignore")
@@ -161,8 +180,10 @@ def _is_guest(live_stream: LiveStream, user: User) -> bool:
     return LiveStreamGuest.objects.filter(live_stream=live_stream, user=user).exists()
 
 
-def _require_creator(live_stream: LiveStream, actor: User | None) -> None:
-    """`actor=None` is the operator (the admin), who may act on any stream."""
+def require_creator(live_stream: LiveStream, actor: User | None) -> None:
+    """Forbidden unless `actor` created the stream; `actor=None` is the operator (the admin),
+    who may act on any stream. Views call it before validating a body, so a stranger learns
+    nothing from the validation messages."""
     if actor is not None and live_stream.creator_id != actor.pk:
         raise Forbidden(NOT_CREATOR)
 
@@ -286,7 +307,7 @@ def live_stream_delete(*, live_stream: LiveStream, actor: User | None) -> LiveSt
 
     Refuses: another user (Forbidden), an active stream (Conflict: end it first).
     """
-    _require_creator(live_stream, actor)
+    require_creator(live_stream, actor)
     locked = _lock(live_stream, include_deleted=actor is None)
     if locked.status == LiveStreamStatus.ACTIVE:
         raise Conflict(ACTIVE_CANNOT_BE_DELETED)
@@ -336,7 +357,7 @@ def live_stream_end(*, live_stream: LiveStream, actor: User | None) -> LiveStrea
     Refuses: anyone but the creator or the operator (Forbidden); a stream that is not active
     (Conflict).
     """
-    _require_creator(live_stream, actor)
+    require_creator(live_stream, actor)
     locked = _lock(live_stream, include_deleted=actor is None)
     now = timezone.now()
     _move(locked, LiveStreamStatus.ENDED, NOT_STARTED_CANNOT_END, ended_at=now)
@@ -354,7 +375,7 @@ def live_stream_update_replay_settings(
     Refuses: anyone but the creator or the operator (Forbidden); no known key, or a price out
     of range (InvalidInput).
     """
-    _require_creator(live_stream, actor)
+    require_creator(live_stream, actor)
     allowed = {"is_active_replay_on_creator_profile", "replay_credit_price"}
     changes = {key: value for key, value in changes.items() if key in allowed}
     if not changes:
@@ -585,8 +606,13 @@ def live_stream_join_as_audience(
 def live_stream_refresh_token(*, live_stream: LiveStream, user: User) -> JoinResult:
     """A fresh token for someone who is in the stream now, re-checking every join rule.
 
-    Refuses: someone with no open stay (Forbidden), then whatever their join would refuse.
+    Refuses: a stream that is over (Conflict, as any join of it would be), then someone with
+    no open stay (Forbidden), then whatever their join would refuse.
     """
+    if live_stream.is_over:
+        # Ending a stream closes every stay, so without this the host would hear "you have
+        # not joined" about a stream that has simply ended.
+        raise Conflict(STREAM_IS_OVER)
     participant = Participant.objects.filter(live_stream=live_stream, user=user).first()
     if (
         participant is None

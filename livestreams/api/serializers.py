@@ -16,7 +16,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.utils import html
 
-from config.api.fields import ObjectIdField, absolute_url
+from config.api.fields import ObjectIdField, StrictCharField, absolute_url
 from config.api.ids import is_object_id
 from config.images import NOT_A_FILE
 from livestreams.models import (
@@ -38,15 +38,6 @@ MAX_GUEST_IDS = 10
 
 
 # --- Input fields ----------------------------------------------------------------------------
-
-
-class StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers and booleans instead of turning them into text."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class CreditAmountField(serializers.DecimalField):
@@ -103,7 +94,8 @@ class GuestIdsField(serializers.Field):
             if text.startswith(("[", "{", '"')):
                 try:
                     data = json.loads(text)
-                except ValueError:
+                except (ValueError, RecursionError):
+                    # RecursionError: `[[[[…]]]]` thousands deep exhausts the decoder's stack.
                     self.fail("not_a_list")
             else:
                 data = [text]

@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import viewsets
 from rest_framework.response import Response
 
+from config.api.fields import client_ip
 from config.api.pagination import ArrayPagination, PagePagination
 from config.api.schema import error_responses
 from livestreams import selectors, services
@@ -51,9 +52,34 @@ STATUS_PARAMETER = OpenApiParameter(
         + ", ".join(f"`{status}`" for status in LiveStreamStatus.values)
     ),
 )
-VIEWER_SEARCH_PARAMETER = OpenApiParameter(
-    "search", str, description="Part of a username, name or surname."
-)
+VIEWER_PARAMETERS = [
+    OpenApiParameter(
+        "page",
+        {"type": "integer", "default": 1, "minimum": 1},
+        description="Page number, from 1. Values below 1 or not a number mean 1.",
+    ),
+    OpenApiParameter(
+        "limit",
+        {
+            "type": "integer",
+            "default": PagePagination.default_limit,
+            "minimum": 1,
+            "maximum": PagePagination.max_limit,
+        },
+        description=(
+            f"Viewers per page (default {PagePagination.default_limit}, at most "
+            f"{PagePagination.max_limit}); below 1 or not a number means the default."
+        ),
+    ),
+    OpenApiParameter(
+        "search",
+        str,
+        description=(
+            "Part of a username, name or surname (case-insensitive); "
+            "`participantAudienceTotal` still counts everyone."
+        ),
+    ),
+]
 
 
 class LiveStreamViewSet(viewsets.GenericViewSet):
@@ -108,7 +134,7 @@ class LiveStreamViewSet(viewsets.GenericViewSet):
             "multipart/form-data": LiveStreamCreateSerializer,
             "application/json": LiveStreamCreateSerializer,
         },
-        responses={201: LiveStreamSerializer, **error_responses(400)},
+        responses={201: LiveStreamSerializer, **error_responses(400, 413, 415)},
         examples=[CREATE_EXAMPLE],
     )
     def create(self, request):
@@ -202,7 +228,7 @@ class LiveStreamViewSet(viewsets.GenericViewSet):
     @extend_schema(
         tags=TAGS,
         summary="The audience in a live stream now",
-        parameters=[VIEWER_SEARCH_PARAMETER],
+        parameters=VIEWER_PARAMETERS,
         responses={200: LiveStreamViewersPageSerializer},
     )
     def viewers(self, request, pk: str):
@@ -226,10 +252,13 @@ class LiveStreamViewSet(viewsets.GenericViewSet):
         tags=TAGS,
         summary="Replay visibility and price (creator)",
         request=ReplaySettingsSerializer,
-        responses={200: LiveStreamSerializer, **error_responses(403)},
+        responses={200: LiveStreamSerializer, **error_responses(403, 415)},
     )
     def replay_settings(self, request, pk: str):
         live_stream = self._stream(pk)
+        # Who may change it is decided before what they sent: a stranger gets 403 whatever
+        # the body, not a list of what is wrong with it.
+        services.require_creator(live_stream, request.user)
         serializer = ReplaySettingsSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         services.live_stream_update_replay_settings(
@@ -244,7 +273,10 @@ class LiveStreamViewSet(viewsets.GenericViewSet):
         summary="Join as the creator (publisher token); the first join goes live",
         description=JOIN_DESCRIPTION,
         request=LiveStreamIdSerializer,
-        responses={200: LiveStreamJoinResponseSerializer, **error_responses(403, 409, 503)},
+        responses={
+            200: LiveStreamJoinResponseSerializer,
+            **error_responses(403, 404, 409, 415, 503),
+        },
     )
     def join_as_creator(self, request):
         live_stream, _data = self._body_stream()
@@ -256,7 +288,10 @@ class LiveStreamViewSet(viewsets.GenericViewSet):
         summary="Join as an invited guest (publisher token)",
         description=JOIN_DESCRIPTION,
         request=LiveStreamIdSerializer,
-        responses={200: LiveStreamJoinResponseSerializer, **error_responses(403, 409, 503)},
+        responses={
+            200: LiveStreamJoinResponseSerializer,
+            **error_responses(403, 404, 409, 415, 503),
+        },
     )
     def join_as_guest(self, request):
         live_stream, _data = self._body_stream()
@@ -269,7 +304,10 @@ class LiveStreamViewSet(viewsets.GenericViewSet):
         description=JOIN_DESCRIPTION
         + " The server records the caller's address itself; an `ipAddress` field is ignored.",
         request=LiveStreamJoinSerializer,
-        responses={200: LiveStreamJoinResponseSerializer, **error_responses(402, 409, 503)},
+        responses={
+            200: LiveStreamJoinResponseSerializer,
+            **error_responses(402, 404, 409, 415, 503),
+        },
     )
     def join(self, request):
         live_stream, data = self._body_stream(LiveStreamJoinSerializer)
@@ -279,7 +317,7 @@ class LiveStreamViewSet(viewsets.GenericViewSet):
             os_version=data.get("os_version", ""),
             app_version=data.get("app_version", ""),
             country=data.get("country", ""),
-            ip_address=request.META.get("REMOTE_ADDR") or None,
+            ip_address=client_ip(request),
             user_agent=request.headers.get("User-Agent", ""),
         )
         result = services.live_stream_join_as_audience(

@@ -11,7 +11,9 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from config.api.fields import StrictCharField
 from livestreams import services
+from livestreams.api.serializers import LiveStreamCreateSerializer, LiveStreamJoinSerializer
 from livestreams.models import LiveStream, LiveStreamGuest
 from tests.factories import UserFactory, image_bytes, image_upload
 from tests.livestreams.helpers import assert_live_stream_shape, assert_user_summary, error, ok
@@ -271,6 +273,10 @@ def test_unknown_fields_and_server_owned_fields_are_ignored(user_client, user, o
         ("IŞIK ĞÜÖÇ İstanbul", "isik-guoc-istanbul"),
         ("Çağrı'nın   şarkıları!!", "cagri-nin-sarkilari"),
         ("Café déjà vu", "cafe-deja-vu"),
+        ("Straße", "strasse"),
+        ("GROẞE Bühne", "grosse-buhne"),
+        ("Æble Øl Œuvre", "aeble-ol-oeuvre"),
+        ("Đorđe Łódź Þór", "dorde-lodz-thor"),
         ("🎉🎉", "live"),
         ("---", "live"),
         ("a" * 120, "a" * 58),
@@ -381,6 +387,28 @@ def test_bad_fields_are_400s_that_create_nothing(user_client, guest, settings, c
 
     assert [item.split(" Use one of")[0] for item in errors] == [message]
     assert_nothing_created(settings)
+
+
+def test_guests_nested_thousands_deep_are_a_400_not_a_crash(user_client, guest, settings):
+    # json.loads gives up with RecursionError long before 5000 levels.
+    form = contract_form(guest, guests="[" * 5000 + "]" * 5000)
+
+    errors = error(user_client.post(URL, form, format="multipart"), 400)
+
+    assert errors == [
+        'guests: Send a JSON array of user ids, such as ["64d15f9e2e6c8f4d5a654321"].'
+    ]
+    assert_nothing_created(settings)
+
+
+def test_the_text_fields_are_the_shared_strict_strings():
+    fields = LiveStreamCreateSerializer().fields
+
+    assert type(fields["title"]) is StrictCharField
+    assert type(fields["motivation"]) is StrictCharField
+    join_fields = LiveStreamJoinSerializer().fields
+    for name in ("device_type", "device_model", "os_version", "app_version", "country"):
+        assert type(join_fields[name]) is StrictCharField
 
 
 def test_two_guests_for_a_duo_stream_are_a_400(user_client, guest, settings):

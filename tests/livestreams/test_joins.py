@@ -303,6 +303,38 @@ def test_anyone_joins_an_active_free_stream_with_a_subscriber_token(other_client
     assert stay.user_agent == "yayin-ios/2.3.1"
 
 
+def test_the_stay_records_the_address_before_the_trusted_proxy(other_client, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    stream = LiveStreamFactory(active=True)
+
+    ok(
+        other_client.post(
+            JOIN,
+            {"liveStreamId": stream.pk},
+            HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.20",
+            REMOTE_ADDR="10.0.0.2",
+        )
+    )
+
+    assert Participation.objects.get().ip_address == "203.0.113.20"
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(other_client, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": None}
+    stream = LiveStreamFactory(active=True)
+
+    ok(
+        other_client.post(
+            JOIN,
+            {"liveStreamId": stream.pk},
+            HTTP_X_FORWARDED_FOR="198.51.100.7",
+            REMOTE_ADDR="10.0.0.2",
+        )
+    )
+
+    assert Participation.objects.get().ip_address == "10.0.0.2"
+
+
 def test_role_may_be_left_out(other_client):
     stream = LiveStreamFactory(active=True)
 
@@ -481,6 +513,40 @@ def test_a_token_refresh_rechecks_the_rules(other_client, other_user):
     LiveStream.objects.filter(pk=stream.pk).update(access_type="paid", price=5)
 
     assert error(other_client.post(token_url(stream)), 402) == ["Payment required"]
+
+
+def test_the_host_gets_409_not_403_for_a_token_after_ending_the_stream(user_client, user):
+    stream = LiveStreamFactory(creator=user)
+    ok(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}))
+    ok(user_client.post(f"/api/v1/live-stream/{stream.pk}/end"))
+    before = snapshot(stream)
+
+    response = user_client.post(token_url(stream))
+
+    assert error(response, 409) == [
+        "This live stream is over: it has ended, expired or been cancelled."
+    ]
+    assert snapshot(stream) == before
+
+
+@pytest.mark.parametrize("status", OVER)
+@pytest.mark.parametrize("who", ["audience", "stranger"])
+def test_a_token_for_a_stream_that_is_over_is_409_before_anything_else(
+    other_client, other_user, status, who
+):
+    # The state is checked first: whether the caller is in it comes second (403).
+    stream = LiveStreamFactory(active=True)
+    if who == "audience":
+        in_audience(stream, other_user)
+    LiveStream.objects.filter(pk=stream.pk).update(status=status)
+    before = snapshot(stream)
+
+    response = other_client.post(token_url(stream))
+
+    assert error(response, 409) == [
+        "This live stream is over: it has ended, expired or been cancelled."
+    ]
+    assert snapshot(stream) == before
 
 
 def test_a_token_refresh_without_agora_is_503(other_client, other_user, no_agora):

@@ -94,6 +94,26 @@ def test_only_the_creator_sets_replays(client_for, duo_stream, guest, staff_user
     assert settings_of(duo_stream) == before
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"isActiveReplayOnCreatorProfile": "yes"},
+        {"replayCreditPrice": -5},
+        {"replayCreditPrice": "abc"},
+        {},
+    ],
+)
+@pytest.mark.parametrize("who", ["other", "guest", "staff"])
+def test_permission_comes_before_validation(client_for, duo_stream, guest, staff_user, who, body):
+    caller = {"other": UserFactory(), "guest": guest, "staff": staff_user}[who]
+    before = settings_of(duo_stream)
+
+    response = client_for(caller).patch(url(duo_stream), body, format="json")
+
+    assert error(response, 403) == ["Only the creator of this live stream can do this."]
+    assert settings_of(duo_stream) == before
+
+
 def test_anonymous_callers_change_nothing(api_client, ended):
     before = settings_of(ended)
 
