@@ -23,8 +23,9 @@ def _viewer_id(viewer) -> str | None:
 
 
 def users_visible() -> QuerySet[User]:
-    """Users other people may see: active accounts."""
-    return User.objects.filter(is_active=True).select_related("profile_photo")
+    """Users other people may see: active app accounts. Staff (operator) accounts are not
+    app users: their profiles, follows and search hits behave like an unknown user's."""
+    return User.objects.filter(is_active=True, is_staff=False).select_related("profile_photo")
 
 
 def with_is_following(queryset: QuerySet[User], *, viewer) -> QuerySet[User]:
@@ -42,7 +43,8 @@ def with_is_following(queryset: QuerySet[User], *, viewer) -> QuerySet[User]:
 
 
 def user_profile_get(*, viewer, user_id: str | None = None, username: str | None = None) -> User:
-    """A public profile by id or by username; unknown, malformed or inactive is NotFound."""
+    """A public profile by id or by username; unknown, malformed, inactive or staff is
+    NotFound."""
     queryset = with_is_following(users_visible(), viewer=viewer)
     if user_id is not None:
         if not is_object_id(user_id):
@@ -60,10 +62,11 @@ def user_profile_get(*, viewer, user_id: str | None = None, username: str | None
 
 
 def user_get_active(*, user_id: str) -> User:
-    """The target of a follow: an active user; unknown, malformed or inactive is NotFound."""
+    """The target of a follow: an active app user; unknown, malformed, inactive or staff is
+    NotFound."""
     if not is_object_id(user_id):
         raise NotFound()
-    found = User.objects.filter(pk=user_id, is_active=True).first()
+    found = users_visible().select_related(None).filter(pk=user_id).first()
     if found is None:
         raise NotFound()
     return found
@@ -75,7 +78,7 @@ def user_search(*, query: str = "", expertise: str | None = None) -> QuerySet[Us
     Staff accounts, inactive accounts and accounts that have not finished onboarding (no
     chosen username or name yet) are left out.
     """
-    queryset = users_visible().filter(is_staff=False, registration_completed=True)
+    queryset = users_visible().filter(registration_completed=True)
     # PostgreSQL refuses NUL characters in text; no username or name holds one anyway.
     query = query.replace("\x00", "").strip()[:SEARCH_QUERY_MAX_LENGTH]
     if query:

@@ -107,14 +107,29 @@ def _finish_step(user: User, step: int) -> list[str]:
 def user_onboarding_step_1(
     *, user: User, name: str, surname: str, username: str, birth_date: datetime.date
 ) -> User:
-    """Name, surname, username and birth date. Refuses a username another account holds,
-    ignoring case (Conflict). Choosing the username here does not start the 30-day clock
-    of `user_change_username`."""
+    """Name, surname, username and birth date.
+
+    The first choice of a username (step 1 not done, registration not complete, username
+    never changed) is free and does not start the 30-day clock of `user_change_username`.
+    After that, a different username is a username change under the same rule: refused within
+    30 days of the last change (Conflict, saying from when), and it starts the clock. The same
+    username in any case is no change. Refuses a username another account holds, ignoring case
+    (Conflict).
+    """
     locked = _locked(user)
     username = username.lower()
+    fields = {"name": name, "surname": surname, "username": username, "birth_date": birth_date}
+    first_choice = (
+        not locked.onboarding_step_1_done
+        and not locked.registration_completed
+        and locked.username_changed_at is None
+    )
+    if username != locked.username.lower() and not first_choice:
+        now = timezone.now()
+        _refuse_too_soon(locked, now=now, field="username")
+        fields["username_changed_at"] = now
     if _username_taken(username=username, user=locked):
         raise Conflict(USERNAME_TAKEN, field="username")
-    fields = {"name": name, "surname": surname, "username": username, "birth_date": birth_date}
     done = _finish_step(locked, 1)
     _save_username(user=locked, fields=fields, update_fields=[*fields, *done])
     return locked
@@ -144,6 +159,14 @@ def username_change_allowed_at(user: User) -> datetime.datetime | None:
     return user.username_changed_at + USERNAME_CHANGE_INTERVAL
 
 
+def _refuse_too_soon(user: User, *, now: datetime.datetime, field: str) -> None:
+    """Conflict when the last username change was less than 30 days before `now`."""
+    allowed_at = username_change_allowed_at(user)
+    if allowed_at is not None and now < allowed_at:
+        when = formats.date_format(allowed_at, "Y-m-d H:i") + " UTC"
+        raise Conflict(USERNAME_CHANGE_TOO_SOON % {"date": when}, field=field)
+
+
 @transaction.atomic
 def user_change_username(*, user: User, new_username: str) -> User:
     """Change the username, at most once per 30 days.
@@ -156,10 +179,7 @@ def user_change_username(*, user: User, new_username: str) -> User:
     if new_username == locked.username.lower():
         raise InvalidInput(USERNAME_UNCHANGED, field="newUsername")
     now = timezone.now()
-    allowed_at = username_change_allowed_at(locked)
-    if allowed_at is not None and now < allowed_at:
-        when = formats.date_format(allowed_at, "Y-m-d H:i") + " UTC"
-        raise Conflict(USERNAME_CHANGE_TOO_SOON % {"date": when}, field="newUsername")
+    _refuse_too_soon(locked, now=now, field="newUsername")
     if _username_taken(username=new_username, user=locked):
         raise Conflict(USERNAME_TAKEN, field="newUsername")
     try:

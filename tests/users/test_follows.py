@@ -185,3 +185,28 @@ def test_deleting_a_user_fixes_the_counters_of_the_others(user, other_user):
     assert counters(other_user) == (0, 0)
     assert counters(third) == (0, 0)
     assert not Follow.objects.exists()
+
+
+# --- Staff accounts are not app users: like an unknown user -----------------------------------
+
+
+@pytest.mark.parametrize("method", ["post", "delete"])
+def test_following_or_unfollowing_a_staff_account_is_404(user_client, user, staff_user, method):
+    assert_error(getattr(user_client, method)(follow_url(staff_user)), 404, ["Resource not found"])
+    assert not Follow.objects.exists()
+    assert counters(user) == (0, 0)
+    assert counters(staff_user) == (0, 0)
+
+
+def test_the_status_of_a_staff_account_is_404(user_client, staff_user):
+    assert_error(user_client.get(status_url(staff_user)), 404, ["Resource not found"])
+
+
+def test_staff_cannot_follow_another_staff_account(staff_client, staff_user):
+    from tests.factories import StaffFactory
+
+    operator = StaffFactory()
+    assert_error(staff_client.post(follow_url(operator)), 404, ["Resource not found"])
+    assert not Follow.objects.exists()
+    assert counters(operator) == (0, 0)
+    assert counters(staff_user) == (0, 0)

@@ -290,3 +290,17 @@ def test_a_json_array_body_is_a_400(user_client, user):
 def test_an_inactive_users_token_is_refused(client_for):
     inactive = UserFactory(is_active=False)
     assert_error(client_for(inactive).get(URL), 401)
+
+
+def test_text_fields_use_the_shared_strict_string_field():
+    from config.api.fields import StrictCharField
+    from users.api import serializers
+
+    assert serializers.StrictCharField is StrictCharField
+    assert issubclass(serializers.UsernameField, StrictCharField)
+    fields = serializers.UserUpdateSerializer().fields
+    for name in ("name", "surname", "bio", "instagram", "x", "tiktok", "snapchat", "facebook"):
+        assert isinstance(fields[name], StrictCharField), name
+    assert isinstance(
+        serializers.UsernameChangeSerializer().fields["new_username"], StrictCharField
+    )

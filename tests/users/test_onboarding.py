@@ -184,3 +184,176 @@ def test_step_1_refuses_under_thirteens(client_for, newcomer, today):
             STEP_1, {**STEP_1_BODY, "birthDate": "2013-05-23"}, format="json"
         )
     assert_error(response, 400, ["birthDate: You must be at least 13 years old."])
+
+
+# --- Step 1 after step 1: a username change under the 30-day rule -----------------------------
+
+START = datetime.datetime(2026, 5, 1, 9, 30, tzinfo=datetime.UTC)
+TOO_SOON = (
+    "username: The username can be changed once every 30 days; the next change is allowed "
+    "from 2026-05-31 09:30 UTC."
+)
+
+
+def test_step_1_cannot_change_a_username_changed_within_30_days(client_for, newcomer):
+    with time_machine.travel(START - datetime.timedelta(days=1), tick=False):
+        assert_ok(client_for(newcomer).post(STEP_1, STEP_1_BODY, format="json"))
+    with time_machine.travel(START, tick=False):
+        assert_ok(
+            client_for(newcomer).patch(
+                "/api/v1/users/username", {"newUsername": "ayse.live"}, format="json"
+            )
+        )
+    before = User.objects.filter(pk=newcomer.pk).values().get()
+
+    with time_machine.travel(START + datetime.timedelta(days=29, hours=23), tick=False):
+        response = client_for(newcomer).post(
+            STEP_1, {**STEP_1_BODY, "name": "Other", "username": "ayse.other"}, format="json"
+        )
+
+    assert_error(response, 409, [TOO_SOON])
+    assert User.objects.filter(pk=newcomer.pk).values().get() == before
+    newcomer.refresh_from_db()
+    assert newcomer.username == "ayse.live"
+    assert newcomer.username_changed_at == START
+
+
+def test_a_second_step_1_with_another_username_is_a_change_and_starts_the_clock(
+    client_for, newcomer
+):
+    with time_machine.travel(START - datetime.timedelta(days=3), tick=False):
+        data = assert_ok(client_for(newcomer).post(STEP_1, STEP_1_BODY, format="json"))
+    assert data["usernameChangedAt"] is None
+
+    with time_machine.travel(START, tick=False):
+        data = assert_ok(
+            client_for(newcomer).post(
+                STEP_1, {**STEP_1_BODY, "username": "ayse.kaya"}, format="json"
+            )
+        )
+    assert data["username"] == "ayse.kaya"
+    assert data["usernameChangedAt"] == "2026-05-01T09:30:00.000Z"
+    newcomer.refresh_from_db()
+    assert newcomer.username == "ayse.kaya"
+    assert newcomer.username_changed_at == START
+    before = User.objects.filter(pk=newcomer.pk).values().get()
+
+    # The clock now holds for both ways of changing it.
+    with time_machine.travel(START + datetime.timedelta(days=1), tick=False):
+        client = client_for(newcomer)
+        assert_error(
+            client.post(STEP_1, {**STEP_1_BODY, "username": "ayse.third"}, format="json"),
+            409,
+            [TOO_SOON],
+        )
+        assert_error(
+            client.patch("/api/v1/users/username", {"newUsername": "ayse.third"}, format="json"),
+            409,
+            [TOO_SOON.replace("username:", "newUsername:", 1)],
+        )
+    assert User.objects.filter(pk=newcomer.pk).values().get() == before
+
+    with time_machine.travel(START + datetime.timedelta(days=30), tick=False):
+        data = assert_ok(
+            client_for(newcomer).post(
+                STEP_1, {**STEP_1_BODY, "username": "ayse.third"}, format="json"
+            )
+        )
+    assert data["username"] == "ayse.third"
+    assert data["usernameChangedAt"] == "2026-05-31T09:30:00.000Z"
+
+
+def test_step_1_again_with_the_same_username_in_any_case_is_no_change(client_for, newcomer):
+    with time_machine.travel(START, tick=False):
+        assert_ok(client_for(newcomer).post(STEP_1, STEP_1_BODY, format="json"))
+        assert_ok(
+            client_for(newcomer).patch(
+                "/api/v1/users/username", {"newUsername": "ayse.live"}, format="json"
+            )
+        )
+    with time_machine.travel(START + datetime.timedelta(days=1), tick=False):
+        data = assert_ok(
+            client_for(newcomer).post(
+                STEP_1, {**STEP_1_BODY, "name": "Ayşe", "username": "AYSE.Live"}, format="json"
+            )
+        )
+    assert data["username"] == "ayse.live"
+    assert data["name"] == "Ayşe"
+    assert data["usernameChangedAt"] == "2026-05-01T09:30:00.000Z"
+    newcomer.refresh_from_db()
+    assert newcomer.username == "ayse.live"
+    assert newcomer.name == "Ayşe"
+    assert newcomer.username_changed_at == START
+
+
+def test_step_1_on_a_registered_account_is_under_the_rule_too(client_for, user):
+    User.objects.filter(pk=user.pk).update(username_changed_at=START)
+    before = User.objects.filter(pk=user.pk).values().get()
+    with time_machine.travel(START + datetime.timedelta(days=2), tick=False):
+        response = client_for(user).post(
+            STEP_1, {**STEP_1_BODY, "username": "someone.new"}, format="json"
+        )
+    assert_error(response, 409, [TOO_SOON])
+    assert User.objects.filter(pk=user.pk).values().get() == before
+
+
+def test_the_30_day_message_of_step_1_in_turkish(client_for, user):
+    User.objects.filter(pk=user.pk).update(username_changed_at=START)
+    with time_machine.travel(START, tick=False):
+        messages = assert_error(
+            client_for(user).post(
+                STEP_1, {**STEP_1_BODY, "username": "someone.new"}, HTTP_X_LANGUAGE="tr"
+            ),
+            409,
+        )
+    assert messages == [
+        "username: Kullanıcı adı 30 günde bir değiştirilebilir; bir sonraki değişiklik "
+        "2026-05-31 09:30 UTC itibarıyla yapılabilir."
+    ]
+
+
+# --- Birth dates are calendar dates -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ("2000-01-01", datetime.date(2000, 1, 1)),
+        ("2000-01-01T00:00:00.000+03:00", datetime.date(2000, 1, 1)),
+        ("2000-01-01T00:00:00+14:00", datetime.date(2000, 1, 1)),
+        ("2000-01-01T23:30:00-05:00", datetime.date(2000, 1, 1)),
+        ("2000-01-01T00:00:00.000Z", datetime.date(2000, 1, 1)),
+        ("2000-01-01T00:00:00", datetime.date(2000, 1, 1)),
+        ("2000-01-01 12:00:00+03:00", datetime.date(2000, 1, 1)),
+    ],
+)
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda client, value: client.post(
+            STEP_1, {**STEP_1_BODY, "birthDate": value}, format="json"
+        ),
+        lambda client, value: client.patch("/api/v1/users/me", {"birthDate": value}, format="json"),
+    ],
+    ids=["step-1", "patch-me"],
+)
+def test_a_birth_date_is_taken_as_written_whatever_the_offset(
+    newcomer_client, newcomer, send, sent, stored
+):
+    data = assert_ok(send(newcomer_client, sent))
+    assert data["birthDate"] == stored.isoformat()
+    newcomer.refresh_from_db()
+    assert newcomer.birth_date == stored
+
+
+@pytest.mark.parametrize(
+    "sent", ["2000-01-01T", "2000-01-01T25:00:00+03:00", "2000-13-01T00:00:00Z", "2000-01-01Tx"]
+)
+def test_a_malformed_birth_date_time_is_a_400(newcomer_client, newcomer, sent):
+    before = User.objects.filter(pk=newcomer.pk).values().get()
+    messages = assert_error(
+        newcomer_client.post(STEP_1, {**STEP_1_BODY, "birthDate": sent}, format="json"), 400
+    )
+    assert len(messages) == 1
+    assert messages[0].startswith("birthDate: ")
+    assert User.objects.filter(pk=newcomer.pk).values().get() == before

@@ -135,3 +135,25 @@ def test_a_profile_read_is_a_fixed_number_of_queries(
     # The token's user, then the profile with its photo and isFollowing in one query.
     with django_assert_num_queries(2):
         assert_ok(user_client.get(by_id(target)))
+
+
+# --- Staff accounts are not app users: no public profile --------------------------------------
+
+
+@pytest.mark.parametrize("lookup", LOOKUPS)
+@pytest.mark.parametrize("viewer", ["anonymous", "user", "staff"])
+def test_a_staff_account_has_no_public_profile(
+    api_client, user_client, staff_client, staff_user, lookup, viewer
+):
+    client = {"anonymous": api_client, "user": user_client, "staff": staff_client}[viewer]
+    assert_error(client.get(lookup(staff_user)), 404, ["Resource not found"])
+
+
+def test_the_operator_username_is_not_found_ignoring_case(api_client):
+    from tests.factories import StaffFactory
+
+    StaffFactory(username="admin")
+    for name in ("admin", "ADMIN"):
+        assert_error(
+            api_client.get(f"/api/v1/users/profile/username/{name}"), 404, ["Resource not found"]
+        )

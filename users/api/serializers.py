@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api.fields import absolute_url
+from config.api.fields import StrictCharField, absolute_url
 from users.models import (
     USERNAME_RE,
     AvailabilityStatus,
@@ -186,22 +186,12 @@ class FollowStatusSerializer(serializers.Serializer):
 
 # --- Input shapes of section 3 -------------------------------------------------------------
 
-NOT_A_STRING = _("Not a valid string.")
 BIRTH_DATE_IN_FUTURE = _("The birth date cannot be in the future.")
 TOO_YOUNG = _("You must be at least %(age)s years old.")
 BIRTH_DATE_TOO_OLD = _("Enter a birth date after 1900-01-01.")
 INVALID_USERNAME = _("Use 3 to 30 characters: lowercase letters, digits, dots and underscores.")
 MINIMUM_AGE = 13
 MAX_INTERESTS = 10
-
-
-class StrictCharField(serializers.CharField):
-    """A string, and only a string: `123` or `true` for a text field is a 400, not "123"."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            raise serializers.ValidationError(NOT_A_STRING, code="invalid")
-        return super().to_internal_value(data)
 
 
 class UsernameField(StrictCharField):
@@ -245,23 +235,23 @@ class InterestsField(serializers.ListField):
 
 
 class BirthDateField(serializers.DateField):
-    """A date (`2000-01-15`); a full ISO 8601 date-time is accepted too and read as its UTC
-    date, since apps often send dates as midnight date-times."""
+    """A date (`2000-01-15`). A full ISO 8601 date-time is accepted too, since apps often send
+    dates as midnight date-times, and its date part is taken as written whatever the offset:
+    a birth date is a calendar date, so `2000-01-01T00:00:00+03:00` is 2000-01-01, not the
+    1999-12-31 that converting to UTC would give."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("validators", [validate_birth_date])
         super().__init__(**kwargs)
 
     def to_internal_value(self, value):
-        if isinstance(value, str) and "T" in value:
+        if isinstance(value, str) and len(value) > 10 and value[10] in "Tt ":
             try:
                 parsed = parse_datetime(value)
             except ValueError:
                 parsed = None
             if parsed is not None:
-                if timezone.is_naive(parsed):
-                    return parsed.date()
-                return parsed.astimezone(datetime.UTC).date()
+                return parsed.date()
         return super().to_internal_value(value)
 
 

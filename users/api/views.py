@@ -76,8 +76,12 @@ class OnboardingStep1View(GenericAPIView):
         tags=ONBOARDING_TAG,
         summary="Onboarding step 1: name, surname, username, birth date",
         description=(
-            "May be redone. The username is unique ignoring case (409 when taken); choosing "
-            "it here does not start the 30-day username-change clock."
+            "May be redone. The username is unique ignoring case (409 when taken). The first "
+            "choice of a username is free and does not start the 30-day username-change "
+            "clock; once step 1 has been done, a different username is a username change "
+            "under the same rule as `PATCH /api/v1/users/username` (409 within 30 days of "
+            "the last change, saying from when; it sets `usernameChangedAt`). Sending the "
+            "current username again, in any case, changes nothing."
         ),
         responses={200: serializers.UserSerializer, **error_responses(409)},
         examples=[
@@ -247,8 +251,10 @@ class UserSearchView(GenericAPIView):
         description=(
             "`q` matches username, name or surname (ignoring case); an empty `q` lists "
             "everyone. Newest accounts first. Staff and accounts that have not finished "
-            "onboarding are not listed."
+            "onboarding are not listed. Paginated: `page` (from 1) and `limit` (default 5, "
+            "at most 100)."
         ),
+        responses={200: serializers.UserSearchItemSerializer(many=True)},
         parameters=[
             OpenApiParameter("q", str, description="Text to look for.", required=False),
             OpenApiParameter(
