@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 
 from django.templatetags.static import static
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -271,19 +272,26 @@ class LiveStreamSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    # In a list one instance serializes every stream, so what is the same for all of them
+    # (the caller, the default thumbnail's absolute URL) is worked out once, not per stream.
+
+    @cached_property
     def _viewer(self):
         request = self.context.get("request")
         return getattr(request, "user", None)
 
+    @cached_property
+    def _default_thumbnail_url(self) -> str:
+        return absolute_url(self.context.get("request"), static(DEFAULT_THUMBNAIL))
+
     def get_thumbnail_url(self, live_stream: LiveStream) -> str:
-        request = self.context.get("request")
         if live_stream.thumbnail:
-            return absolute_url(request, live_stream.thumbnail.url)
-        return absolute_url(request, static(DEFAULT_THUMBNAIL))
+            return absolute_url(self.context.get("request"), live_stream.thumbnail.url)
+        return self._default_thumbnail_url
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_recording_url(self, live_stream: LiveStream) -> str | None:
-        access = replay_access(live_stream=live_stream, viewer=self._viewer())
+        access = replay_access(live_stream=live_stream, viewer=self._viewer)
         if not access["can_view_recording"] or not live_stream.recording_url:
             return None
         return live_stream.recording_url
@@ -291,7 +299,7 @@ class LiveStreamSerializer(serializers.ModelSerializer):
     @extend_schema_field(ReplayAccessSerializer)
     def get_replay_access(self, live_stream: LiveStream):
         # Already primitives (the price a Decimal the renderer writes as a number).
-        return replay_access(live_stream=live_stream, viewer=self._viewer())
+        return replay_access(live_stream=live_stream, viewer=self._viewer)
 
     @extend_schema_field({"type": "number", "nullable": True, "example": None})
     def get_funding_goal(self, live_stream: LiveStream):

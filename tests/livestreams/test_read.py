@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from livestreams.models import LiveStreamStatus, LiveStreamType, ParticipantRole
-from tests.factories import UserFactory
+from tests.factories import UserFactory, image_upload
 from tests.livestreams.factories import (
     LiveStreamFactory,
     LiveStreamGuestFactory,
@@ -16,6 +16,8 @@ from tests.livestreams.factories import (
     in_audience,
 )
 from tests.livestreams.helpers import assert_live_stream_shape, error, ok
+from users import services as user_services
+from users.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -316,3 +318,47 @@ def test_the_detail_runs_a_fixed_number_of_queries(
 
     assert data["viewerCount"] == audience
     assert len(data["broadcasters"]) == 1 + guests
+
+
+def test_people_with_photos_are_whole_user_summaries_in_a_fixed_number_of_queries(
+    user_client, django_assert_num_queries
+):
+    # The selectors load only the columns a UserSummary shows; a photo must still come whole
+    # (every variant, both dates) and without a query per person.
+    stream = busy_stream(guests=1, audience=1)
+    guest = stream.guest_invitations.get().user
+    for person in (stream.creator, guest):
+        user_services.profile_photo_set(user=person, upload=image_upload(size=(120, 120)))
+    person_photos = {
+        person.pk: person.profile_photo for person in User.objects.select_related("profile_photo")
+    }
+
+    with django_assert_num_queries(LIST_QUERIES):
+        listed = ok(user_client.get(LIST_URL))[0]
+    with django_assert_num_queries(DETAIL_QUERIES):
+        detail = ok(user_client.get(detail_url(stream)))
+
+    assert listed == detail
+    people = [detail["creator"], *detail["guests"]]
+    people += [broadcaster["user"] for broadcaster in detail["broadcasters"]]
+    assert {person["_id"] for person in people} == {stream.creator.pk, guest.pk}
+    for person in people:
+        photo = person_photos[person["_id"]]
+        assert person["profilePhoto"] == {
+            "_id": photo.pk,
+            "url": f"http://testserver{photo.original.url}",
+            "type": "image",
+            "variants": {
+                size: f"http://testserver{getattr(photo, f'variant_{size}').url}"
+                for size in ("40", "76", "96")
+            },
+            "createdAt": photo.created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "updatedAt": photo.updated_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
+        db_user = User.objects.get(pk=person["_id"])
+        assert (person["username"], person["name"], person["surname"]) == (
+            db_user.username,
+            db_user.name,
+            db_user.surname,
+        )
+        assert person["availabilityStatus"] == db_user.availability_status
