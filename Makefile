@@ -30,7 +30,8 @@ run: demo
 	@echo "  Admin:                 http://localhost:$(PORT)/admin/"
 	@echo "  Health:                http://localhost:$(PORT)/health/"
 	@echo ""
-	DJANGO_DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DJANGO_DEBUG=true DEVELOPMENT_API_URL=http://localhost:$(PORT) \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -47,4 +48,5 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache .ruff_cache *.egg-info build
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
