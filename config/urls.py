@@ -1,12 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, register_converter
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from config.api.ids import ObjectIdConverter
 from config.api.views import health
-
-register_converter(ObjectIdConverter, "oid")
 
 urlpatterns = [
     path("health/", health, name="health"),

@@ -88,6 +88,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     name = models.CharField(max_length=60, blank=True)
     surname = models.CharField(max_length=60, blank=True)
     email = models.EmailField(max_length=254, null=True, blank=True)
+    # True once the address was proven by a one-time code. Only a verified address is a
+    # sign-in identity: an address typed into a profile cannot capture someone's email sign-in.
+    email_verified = models.BooleanField(default=False)
     country_code = models.CharField(max_length=4, null=True, blank=True)
     phone_number = models.CharField(max_length=20, null=True, blank=True)
     birth_date = models.DateField(null=True, blank=True)
@@ -181,10 +184,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         today = timezone.now().date()
         birthday_passed = (today.month, today.day) >= (self.birth_date.month, self.birth_date.day)
         return today.year - self.birth_date.year - (0 if birthday_passed else 1)
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.name} {self.surname}".strip()
 
 
 def profile_photo_path(instance: "ProfilePhoto", filename: str) -> str:

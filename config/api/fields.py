@@ -40,19 +40,6 @@ def absolute_url(request, url: str | None) -> str | None:
     return request.build_absolute_uri(url)
 
 
-class AbsoluteFileUrlField(serializers.Field):
-    """The absolute URL of a `FileField` value, or null when there is no file."""
-
-    def __init__(self, **kwargs):
-        kwargs["read_only"] = True
-        super().__init__(**kwargs)
-
-    def to_representation(self, value):
-        if not value:
-            return None
-        return absolute_url(self.context.get("request"), value.url)
-
-
 class StrictCharField(serializers.CharField):
     """A string, and only a string: `123` or `true` for a text field is a 400, not `"123"`.
 
@@ -65,6 +52,18 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("not_a_string")
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """Only JSON `true` / `false` (and `null` where allowed): `"yes"`, `"true"` or `1` are a 400.
+
+    For JSON bodies only; a form body can only send text.
+    """
+
+    def to_internal_value(self, data):
+        if data is True or data is False:
+            return data
+        self.fail("invalid", input=data)
 
 
 def client_ip(request) -> str | None:

@@ -36,19 +36,3 @@ class ObjectIdField(models.CharField):
             if kwargs.get(key) == value:
                 del kwargs[key]
         return name, path, args, kwargs
-
-
-class ObjectIdConverter:
-    """URL converter that lets any single path segment through.
-
-    Views check the shape themselves (`get_object_or_404_by_id`), so a malformed id is a clear
-    404 in the envelope rather than a non-matching URL.
-    """
-
-    regex = "[^/]+"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value

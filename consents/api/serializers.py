@@ -2,18 +2,9 @@
 
 from rest_framework import serializers
 
-from config.api.fields import StrictCharField
+from config.api.fields import StrictBooleanField, StrictCharField
 from consents.models import VERSION_MAX_LENGTH, ConsentRecord, DocumentType, LegalDocument
 from consents.sanitizer import sanitize_html
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """Only JSON `true` / `false`: a consent is too important to infer from `"yes"` or `1`."""
-
-    def to_internal_value(self, data):
-        if data is True or data is False:
-            return data
-        self.fail("invalid", input=data)
 
 
 class ConsentCreateSerializer(serializers.Serializer):
