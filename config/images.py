@@ -6,6 +6,7 @@ WebP of sane size (a text file named `.jpg`, a truncated file, a decompression b
 """
 
 import io
+import logging
 import warnings
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from config.api.errors import InvalidInput
+
+logger = logging.getLogger(__name__)
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP"}
 WEBP_QUALITY = 85
@@ -67,8 +70,17 @@ def open_upload(upload, *, field: str) -> Image.Image:
     except (OSError, SyntaxError, ValueError) as error:
         raise InvalidInput(UNREADABLE, field=field) from error
     # Apply the EXIF orientation, then drop all metadata by re-encoding from pixels only.
-    image = ImageOps.exif_transpose(image)
-    return image.convert("RGBA" if image.mode in ("RGBA", "LA", "P", "PA") else "RGB")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow warns about every corrupt EXIF tag
+            image = ImageOps.exif_transpose(image)
+    except Exception:
+        # Damaged metadata, sound pixels: keep the image as stored rather than refuse it.
+        logger.info("ignored unreadable EXIF data in an upload to %s", field)
+    try:
+        return image.convert("RGBA" if image.mode in ("RGBA", "LA", "P", "PA") else "RGB")
+    except (OSError, ValueError) as error:
+        raise InvalidInput(UNREADABLE, field=field) from error
 
 
 def process_image(upload, *, field: str, variant_sizes=(), max_side: int = 2048) -> ProcessedImage:

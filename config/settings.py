@@ -272,6 +272,8 @@ CORS_PREFLIGHT_MAX_AGE = 86400
 
 # --- Domain settings -----------------------------------------------------------------------
 OTP_ECHO = env_bool("OTP_ECHO", DEBUG or TESTING)
+if OTP_ECHO and not (DEBUG or TESTING):
+    raise ImproperlyConfigured("OTP_ECHO would return every sign-in code; never in production.")
 OTP_TTL_SECONDS = env_int("OTP_TTL_SECONDS", 300)
 OTP_RESEND_SECONDS = env_int("OTP_RESEND_SECONDS", 60)
 OTP_MAX_ATTEMPTS = env_int("OTP_MAX_ATTEMPTS", 5)
@@ -279,6 +281,9 @@ SMS_BACKEND = env(
     "SMS_BACKEND",
     "users.senders.LocMemSmsBackend" if TESTING else "users.senders.ConsoleSmsBackend",
 )
+SMS_WEBHOOK_URL = env("SMS_WEBHOOK_URL", "")
+SMS_WEBHOOK_TOKEN = env("SMS_WEBHOOK_TOKEN", "")
+SMS_WEBHOOK_TIMEOUT = env_int("SMS_WEBHOOK_TIMEOUT", 10)
 
 EMAIL_URL = env("EMAIL_URL", "console:")
 if TESTING:

@@ -5,7 +5,9 @@ Codes are 4 digits from a CSPRNG, stored as an HMAC (never in clear), valid
 one is refused for `OTP_RESEND_SECONDS` after the last.
 """
 
+import logging
 import math
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,11 +21,14 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from config.api.errors import Forbidden, InvalidInput, TooManyRequests
+from config.api.errors import Conflict, Forbidden, InvalidInput, ServiceUnavailable, TooManyRequests
 from users import senders
 from users.models import OneTimeCode, User
 from users.sessions import tokens_for_user
 
+logger = logging.getLogger(__name__)
+
+COUNTRY_CODE_RE = re.compile(r"^\+?[0-9]{1,3}$")  # ASCII digits only: "٩٠" is not "90"
 INVALID_PHONE = _("Enter a valid phone number for this country code.")
 INVALID_COUNTRY_CODE = _("Enter a country calling code of 1 to 3 digits, such as 90.")
 RESEND_TOO_SOON = _("A code was sent recently; wait %(seconds)s seconds before asking again.")
@@ -31,6 +36,8 @@ CODE_INVALID = _("The code is incorrect or has expired; request a new one.")
 CODE_WRONG = _("The code is incorrect.")
 CODE_VOID = _("Too many wrong codes; request a new one.")
 ACCOUNT_DISABLED = _("This account is disabled.")
+CODE_NOT_SENT = _("The code could not be sent; try again in a moment.")
+EMAIL_BELONGS_TO_ANOTHER_ACCOUNT = _("This email address belongs to another account.")
 
 
 @dataclass(frozen=True)
@@ -45,21 +52,21 @@ class Destination:
 def phone_destination(*, country_code: str, phone_number: str) -> Destination:
     """Validate and normalise with `phonenumbers`: `("+90", "0555 123 45 67")` and
     `("90", "5551234567")` are the same destination."""
-    country_digits = country_code.strip().lstrip("+")
-    if not country_digits.isdigit() or not 1 <= len(country_digits) <= 3:
+    if not COUNTRY_CODE_RE.match(country_code.strip()):
         raise InvalidInput(INVALID_COUNTRY_CODE, field="countryCode")
-    region = phonenumbers.region_code_for_country_code(int(country_digits))
+    country_digits = int(country_code.strip().lstrip("+"))  # "090" and "90" are one code
+    region = phonenumbers.region_code_for_country_code(country_digits)
     try:
         parsed = phonenumbers.parse(phone_number, region)
     except phonenumbers.NumberParseException as error:
         raise InvalidInput(INVALID_PHONE, field="phoneNumber") from error
-    if parsed.country_code != int(country_digits) or not phonenumbers.is_valid_number(parsed):
+    if parsed.country_code != country_digits or not phonenumbers.is_valid_number(parsed):
         raise InvalidInput(INVALID_PHONE, field="phoneNumber")
     national = str(parsed.national_number)
     return Destination(
         channel=OneTimeCode.Channel.SMS,
         key=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
-        country_code=country_digits,
+        country_code=str(parsed.country_code),
         phone_number=national,
     )
 
@@ -112,7 +119,13 @@ def otp_send(*, destination: Destination) -> dict:
             retry_after=settings.OTP_RESEND_SECONDS,
         ) from error
     # Sent once the code is committed, outside the row lock (a slow SMS gateway holds no lock).
-    _deliver(destination, code)
+    try:
+        _deliver(destination, code)
+    except Exception as error:  # any provider failure: SMTP, HTTP, timeouts
+        # Nobody received this code: drop it, so the retry is not refused as "too soon".
+        logger.exception("one-time code delivery failed for a %s destination", destination.channel)
+        OneTimeCode.objects.filter(destination=destination.key).delete()
+        raise ServiceUnavailable(CODE_NOT_SENT) from error
     result = {"expires_in": settings.OTP_TTL_SECONDS}
     if destination.channel == OneTimeCode.Channel.SMS:
         result |= {
@@ -152,26 +165,38 @@ def _check_code(*, destination: Destination, code: str) -> None:
     raise InvalidInput(wrong, field="code")
 
 
-def _find_or_create_user(
-    *, destination: Destination, signup_source: str, signup_campaign: str
-) -> tuple[User, bool]:
-    if destination.channel == OneTimeCode.Channel.SMS:
-        lookup = {
-            "country_code": destination.country_code,
-            "phone_number": destination.phone_number,
-        }
-    else:
-        lookup = {"email__iexact": destination.email}
+def _phone_user(*, destination: Destination, signup_source: str, signup_campaign: str):
+    lookup = {"country_code": destination.country_code, "phone_number": destination.phone_number}
     user = User.objects.filter(**lookup).first()
     if user is not None:
         return user, False
-    fields = {
-        "country_code": destination.country_code,
-        "phone_number": destination.phone_number,
-        "email": destination.email,
-        "signup_source": signup_source,
-        "signup_campaign": signup_campaign,
-    }
+    return _create_user(
+        lookup=lookup,
+        fields={**lookup, "signup_source": signup_source, "signup_campaign": signup_campaign},
+    )
+
+
+def _email_user(*, destination: Destination, signup_source: str, signup_campaign: str):
+    """Only a verified address is a sign-in identity. An address someone merely typed into a
+    profile (unverified) is released to whoever proves it with a code, so nobody can capture
+    another person's email sign-in by claiming their address first."""
+    lookup = {"email__iexact": destination.email, "email_verified": True}
+    user = User.objects.filter(**lookup).first()
+    if user is not None:
+        return user, False
+    User.objects.filter(email__iexact=destination.email, email_verified=False).update(email=None)
+    return _create_user(
+        lookup=lookup,
+        fields={
+            "email": destination.email,
+            "email_verified": True,
+            "signup_source": signup_source,
+            "signup_campaign": signup_campaign,
+        },
+    )
+
+
+def _create_user(*, lookup: dict, fields: dict) -> tuple[User, bool]:
     try:
         with transaction.atomic():
             user = User(**fields)
@@ -179,22 +204,55 @@ def _find_or_create_user(
             user.save()
             return user, True
     except IntegrityError:
-        # Two first sign-ins raced (two devices, one number): the other one created the user.
+        # Two first sign-ins raced (two devices, one destination): the other created the user.
         return User.objects.get(**lookup), False
 
 
+@transaction.atomic
+def _confirm_email_for(*, user: User, destination: Destination) -> User:
+    """A signed-in caller proved this address with a code: it becomes their verified email.
+
+    Refuses with Conflict (409) an address verified by another account.
+    """
+    holder = (
+        User.objects.select_for_update()
+        .filter(email__iexact=destination.email)
+        .exclude(pk=user.pk)
+        .first()
+    )
+    if holder is not None and holder.email_verified:
+        raise Conflict(EMAIL_BELONGS_TO_ANOTHER_ACCOUNT, field="email")
+    if holder is not None:
+        User.objects.filter(pk=holder.pk).update(email=None)
+    User.objects.filter(pk=user.pk).update(email=destination.email, email_verified=True)
+    user.refresh_from_db()
+    return user
+
+
 def otp_verify(
-    *, destination: Destination, code: str, signup_source: str = "", signup_campaign: str = ""
+    *,
+    destination: Destination,
+    code: str,
+    signup_source: str = "",
+    signup_campaign: str = "",
+    signed_in_user: User | None = None,
 ) -> dict:
     """Sign in with a code; the first successful verify creates the user.
 
-    Refuses with InvalidInput (400) a wrong, expired, used or void code, and with Forbidden
-    (403) a disabled account.
+    With an email code sent by a caller who is already signed in, the address is confirmed on
+    that caller's account instead (how an email added to a profile becomes a sign-in identity).
+
+    Refuses with InvalidInput (400) a wrong, expired, used or void code, with Forbidden (403) a
+    disabled account, and with Conflict (409) confirming an address another account verified.
     """
     _check_code(destination=destination, code=code)
-    user, created = _find_or_create_user(
-        destination=destination, signup_source=signup_source, signup_campaign=signup_campaign
-    )
+    signup = {"signup_source": signup_source, "signup_campaign": signup_campaign}
+    if destination.channel == OneTimeCode.Channel.SMS:
+        user, created = _phone_user(destination=destination, **signup)
+    elif signed_in_user is not None:
+        user, created = _confirm_email_for(user=signed_in_user, destination=destination), False
+    else:
+        user, created = _email_user(destination=destination, **signup)
     if not user.is_active:
         raise Forbidden(ACCOUNT_DISABLED)
     return {**tokens_for_user(user=user), "is_new_user": created, "user": user}

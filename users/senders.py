@@ -1,7 +1,9 @@
 """Where one-time codes go. `settings.SMS_BACKEND` names the SMS backend; email uses Django's
 mail backends (console in development, locmem in tests, SMTP from `EMAIL_URL`)."""
 
+import json
 import logging
+import urllib.request
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -21,7 +23,29 @@ class BaseSmsBackend:
 
 class ConsoleSmsBackend(BaseSmsBackend):
     def send(self, *, to: str, body: str) -> None:
-        logger.warning("SMS to %s: %s", to, body)
+        logger.info("SMS to %s: %s", to, body)
+
+
+class WebhookSmsBackend(BaseSmsBackend):
+    """POSTs `{"to": "+905551234567", "body": "..."}` as JSON to `SMS_WEBHOOK_URL` (with
+    `Authorization: Bearer <SMS_WEBHOOK_TOKEN>` when set): the bridge to an SMS gateway or a
+    small relay in front of one. Any non-2xx answer or network error is a failed delivery."""
+
+    def send(self, *, to: str, body: str) -> None:
+        if not settings.SMS_WEBHOOK_URL:
+            raise RuntimeError("SMS_WEBHOOK_URL is not set")
+        headers = {"Content-Type": "application/json"}
+        if settings.SMS_WEBHOOK_TOKEN:
+            headers["Authorization"] = f"Bearer {settings.SMS_WEBHOOK_TOKEN}"
+        request = urllib.request.Request(
+            settings.SMS_WEBHOOK_URL,
+            data=json.dumps({"to": to, "body": body}).encode(),
+            headers=headers,
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=settings.SMS_WEBHOOK_TIMEOUT) as response:
+            if not 200 <= response.status < 300:
+                raise RuntimeError(f"SMS webhook answered {response.status}")
 
 
 class LocMemSmsBackend(BaseSmsBackend):

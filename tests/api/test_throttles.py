@@ -81,3 +81,24 @@ def test_throttles_and_cache_use_redis_when_configured():
     )
     cache.set("probe", "value", 5)
     assert cache.get("probe") == "value"
+
+
+def test_spellings_of_one_number_share_one_destination_budget(api_client, rates):
+    rates(otp_ip="100/hour", otp_destination="2/hour")
+    spellings = [("90", "5551234567"), ("+90", "0555 123 45 67"), ("090", "555-123-4567")]
+
+    for address, (country_code, number) in zip(("10.0.0.1", "10.0.0.2"), spellings, strict=False):
+        response = api_client.post(
+            "/api/v1/auth/verify-otp",
+            {"countryCode": country_code, "phoneNumber": number, "code": "0000"},
+            REMOTE_ADDR=address,
+        )
+        assert response.status_code == 400
+    country_code, number = spellings[2]
+    response = api_client.post(
+        "/api/v1/auth/send-otp",
+        {"countryCode": country_code, "phoneNumber": number},
+        REMOTE_ADDR="10.0.0.3",
+    )
+
+    assert_error(response, 429)

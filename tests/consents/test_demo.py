@@ -34,6 +34,6 @@ def test_the_demo_is_idempotent():
 
 
 def test_seed_demo_runs_the_consents_demo():
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--force", stdout=io.StringIO())
 
     assert LegalDocument.objects.filter(is_current=True).count() == 6

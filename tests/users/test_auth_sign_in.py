@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 from tests.helpers import OBJECT_ID_RE, assert_error, assert_success
@@ -278,8 +279,8 @@ def test_email_sign_in_end_to_end(api_client):
     assert User.objects.get().email == "ada@example.com"
 
 
-def test_email_sign_in_matches_an_existing_address_ignoring_case(api_client):
-    existing = UserFactory(email="Ada@Example.com")
+def test_email_sign_in_matches_an_existing_verified_address_ignoring_case(api_client):
+    existing = UserFactory(email="Ada@Example.com", email_verified=True)
     code = assert_success(
         api_client.post("/api/v1/auth/send-otp-email", {"email": "ada@example.com"}), 201
     )["code"]
@@ -307,3 +308,130 @@ def test_messages_follow_the_language_header(api_client):
 
     assert_error(response, 400, ["countryCode: Bu alan zorunlu.", "phoneNumber: Bu alan zorunlu."])
     assert response.headers["Content-Language"] == "tr"
+
+
+def email_code(client, email: str) -> str:
+    return assert_success(client.post("/api/v1/auth/send-otp-email", {"email": email}), 201)["code"]
+
+
+def test_an_address_only_typed_into_a_profile_does_not_capture_email_sign_in(api_client):
+    squatter = UserFactory(email="victim@example.com", email_verified=False)
+    code = email_code(api_client, "victim@example.com")
+
+    data = assert_success(
+        api_client.post(
+            "/api/v1/auth/verify-otp-email", {"email": "victim@example.com", "code": code}
+        )
+    )
+
+    assert data["isNewUser"] is True
+    assert data["user"]["_id"] != squatter.id
+    victim = User.objects.get(pk=data["user"]["_id"])
+    assert (victim.email, victim.email_verified) == ("victim@example.com", True)
+    squatter.refresh_from_db()
+    assert squatter.email is None
+
+
+def test_a_signed_in_user_confirms_an_email_on_their_own_account(client_for):
+    user = UserFactory(email=None, email_verified=False)
+    client = client_for(user)
+    code = email_code(client, "Me@Example.com")
+
+    data = assert_success(
+        client.post("/api/v1/auth/verify-otp-email", {"email": "me@example.com", "code": code})
+    )
+
+    assert data["isNewUser"] is False
+    assert data["user"]["_id"] == user.id
+    assert data["user"]["email"] == "me@example.com"
+    user.refresh_from_db()
+    assert (user.email, user.email_verified) == ("me@example.com", True)
+    assert User.objects.count() == 1
+    # From now on the address signs in to this very account.
+    anonymous = APIClient()
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        code = email_code(anonymous, "me@example.com")
+        again = assert_success(
+            anonymous.post(
+                "/api/v1/auth/verify-otp-email", {"email": "me@example.com", "code": code}
+            )
+        )
+    assert again["user"]["_id"] == user.id
+
+
+def test_confirming_an_address_another_account_verified_is_a_409(client_for):
+    owner = UserFactory(email="taken@example.com", email_verified=True)
+    user = UserFactory(email=None)
+    client = client_for(user)
+    code = email_code(client, "taken@example.com")
+
+    assert_error(
+        client.post("/api/v1/auth/verify-otp-email", {"email": "taken@example.com", "code": code}),
+        409,
+        ["email: This email address belongs to another account."],
+    )
+    owner.refresh_from_db()
+    user.refresh_from_db()
+    assert (owner.email, owner.email_verified) == ("taken@example.com", True)
+    assert user.email is None
+
+
+def test_verify_email_with_a_bad_token_is_a_401(api_client):
+    code = email_code(api_client, "a@example.com")
+
+    assert_error(
+        api_client.post(
+            "/api/v1/auth/verify-otp-email",
+            {"email": "a@example.com", "code": code},
+            HTTP_AUTHORIZATION="Bearer garbage",
+        ),
+        401,
+        ["Token is invalid"],
+    )
+    assert User.objects.count() == 0
+
+
+@pytest.mark.parametrize("country_code", ["90", "+90", "090", " 90 "])
+def test_every_spelling_of_a_country_code_reaches_one_account(api_client, country_code):
+    existing = UserFactory(country_code="90", phone_number="5551234567")
+    payload = {"countryCode": country_code, "phoneNumber": "5551234567"}
+    code = assert_success(api_client.post("/api/v1/auth/send-otp", payload), 201)["code"]
+
+    data = assert_success(api_client.post("/api/v1/auth/verify-otp", {**payload, "code": code}))
+
+    assert data["user"]["_id"] == existing.id
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize("country_code", ["٩٠", "9O", "+", "1234", "+-90"])
+def test_country_codes_in_other_scripts_or_shapes_are_refused(api_client, country_code):
+    assert_error(
+        api_client.post(
+            "/api/v1/auth/send-otp", {"countryCode": country_code, "phoneNumber": "5551234567"}
+        ),
+        400,
+        ["countryCode: Enter a country calling code of 1 to 3 digits, such as 90."],
+    )
+    assert OneTimeCode.objects.count() == 0
+
+
+class FailingSmsBackend:
+    def send(self, *, to, body):
+        raise ConnectionError("gateway down")
+
+
+def test_a_code_that_could_not_be_sent_is_a_503_and_can_be_asked_again_at_once(
+    api_client, settings
+):
+    settings.SMS_BACKEND = f"{__name__}.FailingSmsBackend"
+
+    assert_error(
+        api_client.post("/api/v1/auth/send-otp", PHONE),
+        503,
+        ["The code could not be sent; try again in a moment."],
+    )
+    assert OneTimeCode.objects.count() == 0
+
+    settings.SMS_BACKEND = "users.senders.LocMemSmsBackend"
+    assert_success(api_client.post("/api/v1/auth/send-otp", PHONE), 201)
+    assert len(senders.sms_outbox) == 1

@@ -46,7 +46,7 @@ def test_seed_is_idempotent():
 
 def test_the_seed_demo_command_runs_it():
     out = io.StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", "--force", stdout=out)
     assert "admin" in out.getvalue()
     assert User.objects.filter(username="demo_ayse").exists()
 

@@ -21,18 +21,19 @@ from users.api.auth_serializers import (
     VerifyOtpSerializer,
 )
 from users.api.throttles import OtpDestinationThrottle, OtpIpThrottle
+from users.authentication import JWTAuthentication
 
 AUTH_TAG = ["auth"]
 
 
-def _sign_in(request, serializer_class, make_destination) -> Response:
+def _sign_in(request, serializer_class, make_destination, **options) -> Response:
     """Verify a code sent by SMS or email; the two differ only in how the destination reads."""
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = dict(serializer.validated_data)
     code = data.pop("code")
     signup = {key: data.pop(key, "") for key in ("signup_source", "signup_campaign")}
-    result = otp.otp_verify(destination=make_destination(**data), code=code, **signup)
+    result = otp.otp_verify(destination=make_destination(**data), code=code, **signup, **options)
     return Response(SignInResultSerializer(result, context={"request": request}).data)
 
 
@@ -97,12 +98,26 @@ class SendEmailOtpView(_OtpView):
 @extend_schema(
     tags=AUTH_TAG,
     summary="Sign in with an email code (the first sign-in creates the account)",
+    description=(
+        "Only a verified address signs in to an existing account; an address that was only "
+        "typed into a profile is not one. Sent with a bearer token (optional), the code "
+        "confirms the address on the caller's own account instead: 409 if another account "
+        "has verified it."
+    ),
     request=VerifyEmailOtpSerializer,
-    responses={200: SignInResultSerializer, **error_responses(403, 429)},
+    responses={200: SignInResultSerializer, **error_responses(403, 409, 429)},
 )
 class VerifyEmailOtpView(_OtpView):
+    authentication_classes = [JWTAuthentication]  # optional: a bad token is still a 401
+
     def post(self, request):
-        return _sign_in(request, VerifyEmailOtpSerializer, otp.email_destination)
+        signed_in_user = request.user if request.user.is_authenticated else None
+        return _sign_in(
+            request,
+            VerifyEmailOtpSerializer,
+            otp.email_destination,
+            signed_in_user=signed_in_user,
+        )
 
 
 @extend_schema(

@@ -6,16 +6,29 @@ dependency order.
 
 import importlib
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 DEMO_MODULES = ["users.demo", "consents.demo", "livestreams.demo"]
 
 
 class Command(BaseCommand):
-    help = "Load demo users, photos, follows, legal documents and streams."
+    help = "Load demo users, photos, follows, legal documents and streams (development only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even though DJANGO_DEBUG is off (the demo staff password is public).",
+        )
 
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "seed_demo creates a staff account with a published password; it runs only "
+                "with DJANGO_DEBUG=true (or --force on a throwaway database)."
+            )
         for module_name in DEMO_MODULES:
             try:
                 module = importlib.import_module(module_name)
