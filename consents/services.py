@@ -2,7 +2,7 @@
 
 import re
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -64,6 +64,13 @@ def legal_document_publish(
     language stays published (users may have consented to it) but is no longer current; no
     consent record is touched.
 
+    A new privacy policy makes the users' flags stale, so in the same transaction (one UPDATE)
+    `privacy_policy_accepted` becomes False for every user whose `privacy_policy_version` is not
+    the published version: the flag means "has accepted the current privacy policy", and
+    `privacy_policy_version` keeps the last version the user accepted. A user who already
+    accepted exactly this version (published earlier in another language) keeps True. Accepting
+    the new version sets the flag again (`consent_record_create`).
+
     Refuses: an unknown type or language, a malformed version, an empty title or body
     (`InvalidInput`); a (type, version, language) that is already published, or a concurrent
     publish of the same type and language (`Conflict`).
@@ -90,7 +97,7 @@ def legal_document_publish(
     try:
         with transaction.atomic():
             same_kind.filter(is_current=True).update(is_current=False)
-            return LegalDocument.objects.create(
+            document = LegalDocument.objects.create(
                 document_type=document_type,
                 version=version,
                 language=language,
@@ -105,6 +112,11 @@ def legal_document_publish(
         if same_kind.filter(version=version).exists():
             raise Conflict(VERSION_ALREADY_PUBLISHED) from error
         raise Conflict(PUBLISHED_CONCURRENTLY) from error
+    if document_type == DocumentType.PRIVACY_POLICY:
+        User.objects.filter(privacy_policy_accepted=True).exclude(
+            privacy_policy_version=version
+        ).update(privacy_policy_accepted=False)
+    return document
 
 
 @transaction.atomic
@@ -162,13 +174,18 @@ def consent_record_create(
     - anything else (accepting an older version, withdrawing one the user does not hold) leaves
       them as they are.
 
+    The published rows of that type and version are share-locked until the record is
+    committed: a correction of that version (`legal_document_update`, which locks the row for
+    update and then checks that nobody consented) either finishes first, so the user agrees to
+    the corrected text, or waits and then sees this record and refuses.
+
     Refuses: an unknown type (`InvalidInput`), a version that is not published (`NotFound`).
     """
     if document_type not in DocumentType.values:
         raise InvalidInput(UNKNOWN_DOCUMENT_TYPE, field="documentType")
-    published = LegalDocument.objects.filter(document_type=document_type, version=document_version)
-    if not published.exists():
+    if not _share_lock_published(document_type=document_type, version=document_version):
         raise NotFound(VERSION_NOT_PUBLISHED, field="documentVersion")
+    published = LegalDocument.objects.filter(document_type=document_type, version=document_version)
 
     is_privacy_policy = document_type == DocumentType.PRIVACY_POLICY
     if is_privacy_policy:
@@ -190,6 +207,26 @@ def consent_record_create(
     if is_privacy_policy:
         _privacy_policy_flags_follow(user=user, record=record, published=published)
     return record
+
+
+def _share_lock_published(*, document_type: str, version: str) -> bool:
+    """Lock the published rows of a type and version FOR SHARE; whether there are any.
+
+    FOR SHARE (Django's ORM only has FOR UPDATE) so that consents to the same version never
+    wait for one another, only for an editor or a publish holding the rows for update. Rows in
+    id order, like the publish, so lockers queue rather than deadlock. Databases without row
+    locks (SQLite, the fast test loop) serialize writers anyway: a plain read there.
+    """
+    if not connection.features.has_select_for_update:
+        return LegalDocument.objects.filter(document_type=document_type, version=version).exists()
+    table = connection.ops.quote_name(LegalDocument._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE document_type = %s AND version = %s "
+            "ORDER BY id FOR SHARE",
+            [document_type, version],
+        )
+        return bool(cursor.fetchall())
 
 
 def _privacy_policy_flags_follow(*, user: User, record: ConsentRecord, published) -> None:

@@ -5,6 +5,7 @@ import datetime
 import pytest
 import time_machine
 
+from config.api.errors import Conflict, InvalidInput
 from consents.models import ConsentRecord
 from tests.consents.factories import publish
 from tests.helpers import OBJECT_ID_RE, assert_error, assert_success
@@ -380,4 +381,79 @@ def test_other_documents_leave_the_flags(user_client, user):
 def test_the_flags_of_other_users_do_not_move(user_client, other_user):
     user_client.post(URL, ACCEPT, format="json")
 
+    assert _flags(other_user) == (False, None)
+
+
+# --- a new privacy-policy version makes the flags stale ---------------------------------------
+
+
+def _me_flags(client) -> tuple[bool, str | None]:
+    me = assert_success(client.get("/api/v1/users/me"))
+    return me["privacyPolicyAccepted"], me["privacyPolicyVersion"]
+
+
+def _privacy_needs_update(client) -> bool:
+    overview = assert_success(client.get("/api/v1/legal-documents/overview"))
+    return overview["privacyPolicy"]["needsUpdate"]
+
+
+def test_publishing_a_new_privacy_policy_clears_accepted_until_the_user_accepts_it(
+    user_client, user
+):
+    user_client.post(URL, ACCEPT, format="json")
+    assert _me_flags(user_client) == (True, "1.0.0")
+    assert _privacy_needs_update(user_client) is False
+
+    publish("privacy_policy", "2.0.0", "en")
+
+    # "Accepted" means the current version; the version stays the last one the user accepted.
+    assert _me_flags(user_client) == (False, "1.0.0")
+    assert _privacy_needs_update(user_client) is True
+    assert ConsentRecord.objects.get().is_accepted is True  # the record itself is untouched
+
+    assert_success(
+        user_client.post(URL, {**ACCEPT, "documentVersion": "2.0.0"}, format="json"), 201
+    )
+
+    assert _me_flags(user_client) == (True, "2.0.0")
+    assert _privacy_needs_update(user_client) is False
+
+
+def test_publishing_a_version_the_user_already_accepted_in_another_language_keeps_it(
+    client_for, user, other_user
+):
+    publish("privacy_policy", "2.0.0", "tr")
+    client_for(user).post(URL, {**ACCEPT, "documentVersion": "2.0.0"}, format="json")
+    client_for(other_user).post(URL, ACCEPT, format="json")  # 1.0.0 is still current in en
+
+    publish("privacy_policy", "2.0.0", "en")
+
+    assert _me_flags(client_for(user)) == (True, "2.0.0")
+    assert _me_flags(client_for(other_user)) == (False, "1.0.0")
+
+
+def test_publishing_other_documents_leaves_the_privacy_flags(user_client, user, other_user):
+    user_client.post(URL, ACCEPT, format="json")
+
+    publish("terms_of_use", "2.0.0", "en")
+
+    assert _me_flags(user_client) == (True, "1.0.0")
+    assert _flags(other_user) == (False, None)
+
+
+def test_a_refused_publish_leaves_the_privacy_flags(user_client, user):
+    user_client.post(URL, ACCEPT, format="json")
+
+    with pytest.raises(Conflict):
+        publish("privacy_policy", "1.0.0", "en")  # already published
+    with pytest.raises(InvalidInput):
+        publish("privacy_policy", "2.0.0", "en", body_html="<script>x()</script>")
+
+    assert _me_flags(user_client) == (True, "1.0.0")
+
+
+def test_a_new_privacy_policy_does_not_touch_users_who_never_accepted(user, other_user):
+    publish("privacy_policy", "2.0.0", "en")
+
+    assert _flags(user) == (False, None)
     assert _flags(other_user) == (False, None)
