@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.api.errors import ServiceUnavailable
+from livestreams.models import UID_MAX
 
 NOT_CONFIGURED = _("Live video is not configured")
 
@@ -24,7 +25,6 @@ PUBLISH_VIDEO = access_token_module.kPublishVideoStream
 PUBLISH_DATA = access_token_module.kPublishDataStream
 PUBLISHER_PRIVILEGES = (JOIN_CHANNEL, PUBLISH_AUDIO, PUBLISH_VIDEO, PUBLISH_DATA)
 SUBSCRIBER_PRIVILEGES = (JOIN_CHANNEL,)
-UID_MAX = 2**32 - 1
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from users.models import Interest
 
 MAX_DURATION_MINUTES = 720
 MAX_PRICE = 100000
+# Agora's uid is a non-zero unsigned 32-bit number.
 UID_MAX = 2**32 - 1
 
 
@@ -94,9 +95,6 @@ class LiveStreamQuerySet(models.QuerySet):
 
     def deleted(self):
         return self.filter(deleted_at__isnull=False)
-
-    def active(self):
-        return self.filter(status=LiveStreamStatus.ACTIVE)
 
 
 def thumbnail_path(instance: "LiveStream", filename: str) -> str:
@@ -209,10 +207,6 @@ class LiveStream(models.Model):
         return start + timedelta(minutes=duration_goal)
 
     @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
-
-    @property
     def is_over(self) -> bool:
         return self.status in FINAL_STATUSES
 
@@ -294,6 +288,15 @@ class Participant(models.Model):
         return self.role in PUBLISHER_ROLES
 
 
+class ParticipationQuerySet(models.QuerySet):
+    def open_audience(self, live_stream):
+        """The audience in `live_stream` now: stays not yet left. `live_stream` may be an
+        `OuterRef` for a subquery. Served by the `ls_participation_open` index."""
+        return self.filter(
+            live_stream=live_stream, role=ParticipantRole.AUDIENCE, left_at__isnull=True
+        )
+
+
 class Participation(models.Model):
     """One stay of a participant in a stream, from join to leave (or the stream's end)."""
 
@@ -315,6 +318,8 @@ class Participation(models.Model):
     country = models.CharField(max_length=64, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+
+    objects = ParticipationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-joined_at", "-id"]
@@ -338,7 +343,3 @@ class Participation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant_id} from {self.joined_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.left_at is None

@@ -7,10 +7,12 @@ correlated subqueries of the same SELECT.
 """
 
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -53,6 +55,9 @@ PROFILE_PHOTO_FIELDS = (
     "updated_at",
 )
 
+# What a viewer shows beyond its UserSummary (api.serializers.LiveStreamViewerSerializer).
+VIEWER_EXTRA_FIELDS = ("followers_count", "following_count", "expertise")
+
 
 def user_summary_only(path: str) -> list[str]:
     """`.only()` arguments for the user at `path` (`creator`, `user`) and its photo, to go
@@ -64,12 +69,6 @@ def user_summary_only(path: str) -> list[str]:
 
 
 _LIVE_STREAM_FIELDS = tuple(field.name for field in LiveStream._meta.concrete_fields)
-
-
-def _open_audience():
-    return Participation.objects.filter(
-        live_stream=OuterRef("pk"), role=ParticipantRole.AUDIENCE, left_at__isnull=True
-    )
 
 
 def _with_viewer_role(queryset: QuerySet[LiveStream], *, viewer: User) -> QuerySet[LiveStream]:
@@ -101,7 +100,7 @@ def live_streams_for(*, viewer: User, include_deleted: bool = False) -> QuerySet
     `include_deleted` serves only the answer to a DELETE, which returns the record it hid.
     """
     viewer_count = (
-        _open_audience()
+        Participation.objects.open_audience(OuterRef("pk"))
         .order_by()
         .values("live_stream")
         .annotate(total=Count("pk"))
@@ -164,9 +163,14 @@ def live_stream_list(*, viewer: User, statuses: list[str] | None = None) -> Quer
     return queryset.order_by("-created_at", "-id")
 
 
-def live_stream_get(*, viewer: User, live_stream_id: str) -> LiveStream:
-    """One visible stream; unknown, malformed or deleted ids are NotFound."""
-    return get_object_or_not_found(live_streams_for(viewer=viewer), live_stream_id)
+def live_stream_get(
+    *, viewer: User, live_stream_id: str, include_deleted: bool = False
+) -> LiveStream:
+    """One visible stream; unknown, malformed or deleted ids are NotFound. A stream deleted
+    while a request acts on it is NotFound too, never a 500."""
+    return get_object_or_not_found(
+        live_streams_for(viewer=viewer, include_deleted=include_deleted), live_stream_id
+    )
 
 
 def live_stream_get_plain(*, live_stream_id: str) -> LiveStream:
@@ -174,37 +178,52 @@ def live_stream_get_plain(*, live_stream_id: str) -> LiveStream:
     return get_object_or_not_found(LiveStream.objects.visible(), live_stream_id)
 
 
+def clean_search(raw: str | None) -> str:
+    """The `search` text as the viewer list uses it: trimmed, capped, without NUL (which
+    PostgreSQL refuses in text). Empty means no search."""
+    return (raw or "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
+
+
 def live_stream_viewers(
-    *, live_stream: LiveStream, viewer: User, search: str | None = None
-) -> QuerySet[Participation]:
-    """The audience in the stream now (open stays), newest arrivals first, with whether
-    `viewer` follows each of them."""
+    *, live_stream: LiveStream, viewer: User, search: str = ""
+) -> QuerySet[User]:
+    """The people in the audience of `live_stream` now (open stays), newest arrivals first.
+
+    Each user comes with `joined_at` (when this stay began) and `is_following` (whether
+    `viewer` follows them; null on the viewer's own row), in the same query as the page.
+    `search` (see `clean_search`) matches username, name or surname.
+    """
+    # A person has one participant row per stream and at most one open stay, so this join
+    # gives one row per person, and the annotations below reuse its join to the stay.
+    stay = "live_stream_participants__participations"
     queryset = (
-        Participation.objects.filter(
-            live_stream=live_stream, role=ParticipantRole.AUDIENCE, left_at__isnull=True
+        User.objects.filter(**{f"{stay}__in": Participation.objects.open_audience(live_stream)})
+        .select_related("profile_photo")
+        .only(
+            *USER_SUMMARY_FIELDS,
+            *VIEWER_EXTRA_FIELDS,
+            *(f"profile_photo__{field}" for field in PROFILE_PHOTO_FIELDS),
         )
-        .select_related("participant__user__profile_photo")
         .annotate(
-            is_following=Exists(
-                Follow.objects.filter(follower=viewer, followee=OuterRef("participant__user"))
-            )
+            joined_at=F(f"{stay}__joined_at"),
+            stay_id=F(f"{stay}__id"),
+            is_following=Case(
+                When(pk=viewer.pk, then=Value(None)),
+                default=Exists(Follow.objects.filter(follower=viewer, followee=OuterRef("pk"))),
+                output_field=BooleanField(),
+            ),
         )
-        .order_by("-joined_at", "-id")
+        .order_by("-joined_at", "-stay_id")
     )
-    search = (search or "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
     if search:
         queryset = queryset.filter(
-            Q(participant__user__username__icontains=search)
-            | Q(participant__user__name__icontains=search)
-            | Q(participant__user__surname__icontains=search)
+            Q(username__icontains=search) | Q(name__icontains=search) | Q(surname__icontains=search)
         )
     return queryset
 
 
 def live_stream_audience_total(*, live_stream: LiveStream) -> int:
-    return Participation.objects.filter(
-        live_stream=live_stream, role=ParticipantRole.AUDIENCE, left_at__isnull=True
-    ).count()
+    return Participation.objects.open_audience(live_stream).count()
 
 
 def replay_access(*, live_stream: LiveStream, viewer: User | None) -> dict:

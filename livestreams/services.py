@@ -39,6 +39,7 @@ from livestreams.models import (
     can_transition,
 )
 from users.models import User
+from users.selectors import users_visible
 
 logger = logging.getLogger(__name__)
 
@@ -191,9 +192,10 @@ def require_creator(live_stream: LiveStream, actor: User | None) -> None:
 # --- Create ----------------------------------------------------------------------------------
 
 
-def _resolve_guests(
+def _check_guest_ids(
     *, creator: User, live_stream_type: str, guest_ids: Sequence[str]
-) -> list[User]:
+) -> list[str]:
+    """The distinct guest ids, if their number fits the type and the creator is not one."""
     unique_ids = list(dict.fromkeys(guest_ids))
     if live_stream_type == LiveStreamType.SOLO:
         if unique_ids:
@@ -203,11 +205,24 @@ def _resolve_guests(
         raise InvalidInput(DUO_TAKES_ONE_GUEST, field="guests")
     if creator.pk in unique_ids:
         raise InvalidInput(CANNOT_INVITE_YOURSELF, field="guests")
-    found = {user.pk: user for user in User.objects.filter(pk__in=unique_ids, is_active=True)}
-    for guest_id in unique_ids:
+    return unique_ids
+
+
+def _lock_guests(guest_ids: list[str]) -> list[User]:
+    """The guests as visible app users, locked until the stream is stored: a guest deleted
+    in between would otherwise fail the deferred foreign key at commit (a 500), not here.
+    Staff, inactive and unknown ids are all the same unknown user. Inside a transaction."""
+    found = {
+        user.pk: user
+        for user in users_visible()
+        .select_related(None)
+        .select_for_update(no_key=True)
+        .filter(pk__in=guest_ids)
+    }
+    for guest_id in guest_ids:
         if guest_id not in found:
             raise InvalidInput(UNKNOWN_GUEST.format(id=guest_id), field="guests")
-    return [found[guest_id] for guest_id in unique_ids]
+    return [found[guest_id] for guest_id in guest_ids]
 
 
 def _planned_start(planned_start_date: datetime | None, *, now: datetime) -> tuple[datetime, str]:
@@ -252,12 +267,13 @@ def live_stream_create(
     """Create a stream for `creator`; `preparing` when it starts now, else `scheduled`.
 
     Refuses with InvalidInput: guests that do not fit the type (none for solo, exactly one
-    otherwise), the creator as guest, unknown or inactive guests, a planned start more than
-    5 minutes past or 90 days ahead, and a thumbnail that is not a valid image. A price above
-    zero makes the stream paid. Nothing is stored when it refuses.
+    otherwise), the creator as guest, a planned start more than 5 minutes past or 90 days
+    ahead, a thumbnail that is not a valid image, and guests who are not visible app users
+    (unknown, inactive or staff). A price above zero makes the stream paid. Nothing is stored
+    when it refuses.
     """
     now = timezone.now()
-    guests = _resolve_guests(
+    unique_guest_ids = _check_guest_ids(
         creator=creator, live_stream_type=live_stream_type, guest_ids=guest_ids
     )
     start, status = _planned_start(planned_start_date, now=now)
@@ -286,6 +302,7 @@ def live_stream_create(
         live_stream.thumbnail.save("thumbnail.webp", processed.original, save=False)
     try:
         with transaction.atomic():
+            guests = _lock_guests(unique_guest_ids)
             _insert_with_unique_channel_name(live_stream)
             LiveStreamGuest.objects.bulk_create(
                 [LiveStreamGuest(live_stream=live_stream, user=guest) for guest in guests]

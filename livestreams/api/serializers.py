@@ -17,12 +17,13 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.utils import html
 
-from config.api.fields import ObjectIdField, StrictCharField, absolute_url
+from config.api.fields import ObjectIdField, StrictBooleanField, StrictCharField, absolute_url
 from config.api.ids import is_object_id
 from config.images import NOT_A_FILE
 from livestreams.models import (
     MAX_DURATION_MINUTES,
     MAX_PRICE,
+    UID_MAX,
     LiveStream,
     LiveStreamType,
     Participant,
@@ -172,19 +173,11 @@ class LiveStreamJoinSerializer(LiveStreamIdSerializer):
 
 
 class ReplaySettingsSerializer(serializers.Serializer):
-    is_active_replay_on_creator_profile = serializers.BooleanField(required=False, allow_null=True)
+    # Strict: "yes" or 1 are a client bug worth a 400, not a guess.
+    is_active_replay_on_creator_profile = StrictBooleanField(required=False, allow_null=True)
     replay_credit_price = CreditAmountField(
         required=False, allow_null=True, min_value=Decimal("0.01")
     )
-
-    def to_internal_value(self, data):
-        # Strict booleans: "yes" or 1 are a client bug worth a 400, not a guess.
-        value = data.get("is_active_replay_on_creator_profile") if hasattr(data, "get") else None
-        if value is not None and not isinstance(value, bool):
-            raise serializers.ValidationError(
-                {"is_active_replay_on_creator_profile": [_("Must be true, false or null.")]}
-            )
-        return super().to_internal_value(data)
 
 
 # --- Output ----------------------------------------------------------------------------------
@@ -289,17 +282,22 @@ class LiveStreamSerializer(serializers.ModelSerializer):
             return absolute_url(self.context.get("request"), live_stream.thumbnail.url)
         return self._default_thumbnail_url
 
+    def to_representation(self, live_stream: LiveStream):
+        # `recordingUrl` and `replayAccess` both follow from the caller's replay access:
+        # worked out once per stream, before the fields are read.
+        self._replay_access = replay_access(live_stream=live_stream, viewer=self._viewer)
+        return super().to_representation(live_stream)
+
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_recording_url(self, live_stream: LiveStream) -> str | None:
-        access = replay_access(live_stream=live_stream, viewer=self._viewer)
-        if not access["can_view_recording"] or not live_stream.recording_url:
+        if not self._replay_access["can_view_recording"] or not live_stream.recording_url:
             return None
         return live_stream.recording_url
 
     @extend_schema_field(ReplayAccessSerializer)
     def get_replay_access(self, live_stream: LiveStream):
         # Already primitives (the price a Decimal the renderer writes as a number).
-        return replay_access(live_stream=live_stream, viewer=self._viewer)
+        return self._replay_access
 
     @extend_schema_field({"type": "number", "nullable": True, "example": None})
     def get_funding_goal(self, live_stream: LiveStream):
@@ -331,7 +329,7 @@ class LiveStreamSerializer(serializers.ModelSerializer):
 class LiveStreamJoinResponseSerializer(serializers.Serializer):
     live_stream = LiveStreamSerializer()
     token = serializers.CharField(help_text="Agora RTC AccessToken (version 006).")
-    uid = serializers.IntegerField(min_value=1, max_value=2**32 - 1)
+    uid = serializers.IntegerField(min_value=1, max_value=UID_MAX)
     channel_name = serializers.CharField()
     app_id = serializers.CharField()
     role = serializers.ChoiceField(choices=ParticipantRole.choices)

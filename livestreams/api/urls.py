@@ -1,5 +1,6 @@
 from django.urls import path
 
+from config.api.pagination import PagePagination
 from livestreams.api.views import LiveStreamViewSet
 
 collection = LiveStreamViewSet.as_view({"get": "list"})
@@ -7,8 +8,8 @@ create = LiveStreamViewSet.as_view({"post": "create"})
 detail = LiveStreamViewSet.as_view({"get": "retrieve", "delete": "destroy"})
 
 
-def _action(name: str, method: str = "post"):
-    return LiveStreamViewSet.as_view({method: name})
+def _action(name: str, method: str = "post", **initkwargs):
+    return LiveStreamViewSet.as_view({method: name}, **initkwargs)
 
 
 # Fixed paths first: `live-stream/create` and the joins must not be read as a stream id.
@@ -27,7 +28,11 @@ urlpatterns = [
     path("live-stream/<str:pk>/end", _action("end"), name="live-stream-end"),
     path("live-stream/<str:pk>/token", _action("token"), name="live-stream-token"),
     path("live-stream/<str:pk>/leave", _action("leave"), name="live-stream-leave"),
-    path("live-stream/<str:pk>/viewers", _action("viewers", "get"), name="live-stream-viewers"),
+    path(
+        "live-stream/<str:pk>/viewers",
+        _action("viewers", "get", pagination_class=PagePagination),
+        name="live-stream-viewers",
+    ),
     path(
         "live-stream/<str:pk>/replay-settings",
         _action("replay_settings", "patch"),

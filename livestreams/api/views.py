@@ -93,10 +93,9 @@ class LiveStreamViewSet(viewsets.GenericViewSet):
         return selectors.live_stream_get_plain(live_stream_id=live_stream_id)
 
     def _answer(self, live_stream_id: str, *, status: int = 200, include_deleted=False):
-        queryset = selectors.live_streams_for(
-            viewer=self.request.user, include_deleted=include_deleted
+        live_stream = selectors.live_stream_get(
+            viewer=self.request.user, live_stream_id=live_stream_id, include_deleted=include_deleted
         )
-        live_stream = queryset.get(pk=live_stream_id)
         return Response(self.get_serializer(live_stream).data, status=status)
 
     def _join_answer(self, result: services.JoinResult):
@@ -232,21 +231,23 @@ class LiveStreamViewSet(viewsets.GenericViewSet):
         responses={200: LiveStreamViewersPageSerializer},
     )
     def viewers(self, request, pk: str):
+        # Paged as `{list, pagination}` (PagePagination, set in urls.py), not a plain array.
         live_stream = self._stream(pk)
+        search = selectors.clean_search(request.query_params.get("search"))
         queryset = selectors.live_stream_viewers(
-            live_stream=live_stream, viewer=request.user, search=request.query_params.get("search")
+            live_stream=live_stream, viewer=request.user, search=search
         )
-        paginator = PagePagination()
-        participations = paginator.paginate_queryset(queryset, request, view=self)
-        users = []
-        for participation in participations:
-            user = participation.participant.user
-            user.joined_at = participation.joined_at
-            user.is_following = None if user.pk == request.user.pk else participation.is_following
-            users.append(user)
-        data = LiveStreamViewerSerializer(users, many=True, context=self.get_serializer_context())
-        total = selectors.live_stream_audience_total(live_stream=live_stream)
-        return Response(paginator.get_paginated_data(data.data, participant_audience_total=total))
+        page = self.paginate_queryset(queryset)
+        data = LiveStreamViewerSerializer(
+            page, many=True, context=self.get_serializer_context()
+        ).data
+        # Without a search the page's own count is everyone in the audience.
+        total = (
+            selectors.live_stream_audience_total(live_stream=live_stream)
+            if search
+            else self.paginator.total
+        )
+        return Response(self.paginator.get_paginated_data(data, participant_audience_total=total))
 
     @extend_schema(
         tags=TAGS,

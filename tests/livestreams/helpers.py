@@ -7,6 +7,8 @@ from zlib import crc32
 
 from agora_token_builder.AccessToken import AccessToken
 
+from livestreams.models import UID_MAX
+from tests.helpers import OBJECT_ID_RE, TIMESTAMP_RE
 from tests.livestreams.conftest import AGORA_APP_CERTIFICATE, AGORA_APP_ID
 
 LIVE_STREAM_KEYS = [
@@ -54,33 +56,6 @@ REPLAY_ACCESS_KEYS = [
     "remainingSeconds",
 ]
 JOIN_KEYS = ["liveStream", "token", "uid", "channelName", "appId", "role", "expiresAt"]
-DATETIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-OBJECT_ID_RE = re.compile(r"^[0-9a-f]{24}$")
-
-
-def ok(response, status: int = 200):
-    """The `data` of a successful envelope, after checking the envelope itself."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"isSuccess", "statusCode", "data", "errors", "timestamp"}
-    assert body["isSuccess"] is True
-    assert body["statusCode"] == status
-    assert body["errors"] == []
-    assert DATETIME_RE.match(body["timestamp"])
-    return body["data"]
-
-
-def error(response, status: int) -> list[str]:
-    """The `errors` of a failed envelope, after checking the envelope itself."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"isSuccess", "statusCode", "data", "errors", "timestamp"}
-    assert body["isSuccess"] is False
-    assert body["statusCode"] == status
-    assert body["data"] is None
-    assert body["errors"]
-    assert all(isinstance(message, str) for message in body["errors"])
-    return body["errors"]
 
 
 def assert_user_summary(data: dict, user) -> None:
@@ -102,7 +77,7 @@ def assert_live_stream_shape(data: dict) -> None:
         assert list(broadcaster["user"]) == USER_SUMMARY_KEYS
         assert broadcaster["role"] in {"host", "guest"}
         assert isinstance(broadcaster["uid"], int)
-        assert 1 <= broadcaster["uid"] <= 2**32 - 1
+        assert 1 <= broadcaster["uid"] <= UID_MAX
         assert isinstance(broadcaster["hasJoined"], bool)
     assert isinstance(data["guests"], list)
     for guest in data["guests"]:
@@ -129,9 +104,9 @@ def assert_live_stream_shape(data: dict) -> None:
     assert data["isActiveReplayOnCreatorProfile"] in {None, True, False}
     assert data["replayCreditPrice"] is None or isinstance(data["replayCreditPrice"], int | float)
     for key in ("plannedStartDate", "plannedEndDate", "createdAt", "updatedAt"):
-        assert DATETIME_RE.match(data[key]), key
+        assert TIMESTAMP_RE.match(data[key]), key
     for key in ("startedAt", "endedAt"):
-        assert data[key] is None or DATETIME_RE.match(data[key]), key
+        assert data[key] is None or TIMESTAMP_RE.match(data[key]), key
     assert data["fundingGoal"] is None
     assert data["collectedFunding"] == 0
     assert data["fundingPercentage"] == 0

@@ -8,11 +8,19 @@ import threading
 from functools import partial
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 
-from livestreams.models import LiveStream, LiveStreamStatus, Participant, Participation
+from livestreams import services
+from livestreams.models import (
+    LiveStream,
+    LiveStreamGuest,
+    LiveStreamStatus,
+    Participant,
+    Participation,
+)
 from tests.factories import UserFactory
 from tests.livestreams.factories import LiveStreamFactory
+from users.models import User
 
 pytestmark = [
     pytest.mark.postgres,
@@ -22,6 +30,7 @@ pytestmark = [
 ROUNDS = 5
 JOIN = "/api/v1/live-stream/join"
 JOIN_AS_CREATOR = "/api/v1/live-stream/join-as-creator"
+CREATE = "/api/v1/live-stream/create"
 
 
 def run_together(*calls):
@@ -102,3 +111,40 @@ def test_a_join_racing_the_end_leaves_nobody_in_an_ended_stream(client_for):
         stream.refresh_from_db()
         assert stream.status == LiveStreamStatus.ENDED
         assert not Participation.objects.filter(live_stream=stream, left_at__isnull=True).exists()
+
+
+def test_a_guest_deleted_while_the_stream_is_stored_waits_for_it(client_for, monkeypatch):
+    creator, guest = UserFactory(), UserFactory()
+    insert = services._insert_with_unique_channel_name
+    deleted = []
+
+    def delete_guest(user_id):
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '300ms'")
+                deleted.append(User.objects.filter(pk=user_id).delete()[0])
+        except OperationalError:
+            deleted.append(0)  # held by the create's lock on the guest row
+        finally:
+            connection.close()
+
+    def insert_while_the_guest_is_deleted(live_stream):
+        insert(live_stream)
+        # Another connection deletes the guest in the middle of the create. Unlocked, the
+        # delete went through and the create failed its foreign key at commit (a 500).
+        thread = threading.Thread(target=delete_guest, args=[guest.pk])
+        thread.start()
+        thread.join()
+
+    monkeypatch.setattr(
+        services, "_insert_with_unique_channel_name", insert_while_the_guest_is_deleted
+    )
+
+    response = client_for(creator).post(
+        CREATE, {"title": "Duo", "liveStreamType": "duoself", "guests": [guest.pk]}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    assert deleted == [0]
+    assert LiveStreamGuest.objects.filter(user=guest).count() == 1

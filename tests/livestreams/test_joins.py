@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from livestreams import services
 from livestreams.models import (
+    UID_MAX,
     LiveStream,
     LiveStreamStatus,
     Participant,
@@ -15,14 +16,13 @@ from livestreams.models import (
     Participation,
 )
 from tests.factories import UserFactory
+from tests.helpers import assert_error, assert_success
 from tests.livestreams.conftest import AGORA_APP_ID
 from tests.livestreams.factories import LiveStreamFactory, in_audience
 from tests.livestreams.helpers import (
     JOIN_KEYS,
     assert_live_stream_shape,
     assert_token,
-    error,
-    ok,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("agora")]
@@ -73,7 +73,7 @@ def assert_join(data, stream, *, user, role: str, publisher: bool):
     assert participant.role == role
     assert data["liveStream"]["id"] == stream.pk
     assert data["uid"] == participant.uid
-    assert 1 <= data["uid"] <= 2**32 - 1
+    assert 1 <= data["uid"] <= UID_MAX
     assert data["channelName"] == stream.channel_name
     assert data["appId"] == AGORA_APP_ID
     assert data["role"] == role
@@ -94,7 +94,7 @@ def assert_join(data, stream, *, user, role: str, publisher: bool):
 def test_the_creators_first_join_goes_live_with_a_publisher_token(user_client, user, status):
     stream = LiveStreamFactory(creator=user, status=status)
 
-    data = ok(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}))
+    data = assert_success(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}))
 
     assert_join(data, stream, user=user, role="host", publisher=True)
     stream.refresh_from_db()
@@ -112,10 +112,10 @@ def test_the_creators_first_join_goes_live_with_a_publisher_token(user_client, u
 
 def test_joining_again_keeps_the_uid_the_start_and_one_open_stay(user_client, user):
     stream = LiveStreamFactory(creator=user)
-    first = ok(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}))
+    first = assert_success(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}))
 
     with time_machine.travel(NOW.replace(minute=30), tick=False):
-        second = ok(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}))
+        second = assert_success(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}))
 
     assert second["uid"] == first["uid"]
     assert second["liveStream"]["startedAt"] == "2027-01-01T12:00:00.000Z"
@@ -128,7 +128,9 @@ def test_only_the_creator_may_join_as_creator(client_for, duo_stream, guest, sta
     caller = {"other": UserFactory(), "guest": guest, "staff": staff_user}[who]
     before = snapshot(duo_stream)
 
-    errors = error(client_for(caller).post(JOIN_AS_CREATOR, {"liveStreamId": duo_stream.pk}), 403)
+    errors = assert_error(
+        client_for(caller).post(JOIN_AS_CREATOR, {"liveStreamId": duo_stream.pk}), 403
+    )
 
     assert errors == ["Only the creator of this live stream can do this."]
     assert snapshot(duo_stream) == before
@@ -138,11 +140,11 @@ def test_anonymous_callers_cannot_join(api_client, stream):
     before = snapshot(stream)
 
     for url in (JOIN_AS_CREATOR, JOIN_AS_GUEST, JOIN):
-        assert error(api_client.post(url, {"liveStreamId": stream.pk}), 401) == [
-            "Authentication required"
-        ]
-    assert error(api_client.post(token_url(stream)), 401) == ["Authentication required"]
-    assert error(api_client.post(leave_url(stream)), 401) == ["Authentication required"]
+        assert_error(
+            api_client.post(url, {"liveStreamId": stream.pk}), 401, ["Authentication required"]
+        )
+    assert_error(api_client.post(token_url(stream)), 401, ["Authentication required"])
+    assert_error(api_client.post(leave_url(stream)), 401, ["Authentication required"])
     assert snapshot(stream) == before
 
 
@@ -151,7 +153,7 @@ def test_a_stream_that_is_over_cannot_be_joined_by_its_creator(user_client, user
     stream = LiveStreamFactory(creator=user, status=status)
     before = snapshot(stream)
 
-    errors = error(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}), 409)
+    errors = assert_error(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}), 409)
 
     assert errors == ["This live stream is over: it has ended, expired or been cancelled."]
     assert snapshot(stream) == before
@@ -162,7 +164,7 @@ def test_a_creator_cannot_have_two_active_streams(user_client, user):
     second = LiveStreamFactory(creator=user)
     before = snapshot(second)
 
-    errors = error(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": second.pk}), 409)
+    errors = assert_error(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": second.pk}), 409)
 
     assert errors == ["You already have an active live stream; end it first."]
     assert snapshot(second) == before
@@ -172,7 +174,7 @@ def test_without_agora_joins_are_503_and_change_nothing(user_client, user, no_ag
     stream = LiveStreamFactory(creator=user)
     before = snapshot(stream)
 
-    errors = error(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}), 503)
+    errors = assert_error(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}), 503)
 
     assert errors == ["Live video is not configured"]
     assert snapshot(stream) == before
@@ -190,7 +192,7 @@ def test_without_agora_joins_are_503_and_change_nothing(user_client, user, no_ag
     ],
 )
 def test_bad_or_unknown_stream_ids_are_refused(user_client, url, body, status, message):
-    errors = error(user_client.post(url, body, format="json"), status)
+    errors = assert_error(user_client.post(url, body, format="json"), status)
 
     assert errors == [message]
     assert Participant.objects.count() == 0
@@ -200,7 +202,7 @@ def test_bad_or_unknown_stream_ids_are_refused(user_client, url, body, status, m
 def test_a_deleted_stream_cannot_be_joined(client_for, user, guest, url):
     stream = LiveStreamFactory(creator=user, active=True, deleted_at=timezone.now())
 
-    errors = error(client_for(user).post(url, {"liveStreamId": stream.pk}), 404)
+    errors = assert_error(client_for(user).post(url, {"liveStreamId": stream.pk}), 404)
 
     assert errors == ["Resource not found"]
     assert Participant.objects.count() == 0
@@ -213,7 +215,7 @@ def test_a_deleted_stream_cannot_be_joined(client_for, user, guest, url):
 def test_an_invited_guest_joins_with_a_publisher_token(client_for, duo_stream, guest, status):
     LiveStream.objects.filter(pk=duo_stream.pk).update(status=status)
 
-    data = ok(client_for(guest).post(JOIN_AS_GUEST, {"liveStreamId": duo_stream.pk}))
+    data = assert_success(client_for(guest).post(JOIN_AS_GUEST, {"liveStreamId": duo_stream.pk}))
 
     assert_join(data, duo_stream, user=guest, role="guest", publisher=True)
     assert data["liveStream"]["role"] == "guest"
@@ -224,7 +226,9 @@ def test_an_invited_guest_joins_with_a_publisher_token(client_for, duo_stream, g
 def test_a_guest_cannot_join_a_scheduled_stream(client_for, duo_stream, guest):
     before = snapshot(duo_stream)
 
-    errors = error(client_for(guest).post(JOIN_AS_GUEST, {"liveStreamId": duo_stream.pk}), 409)
+    errors = assert_error(
+        client_for(guest).post(JOIN_AS_GUEST, {"liveStreamId": duo_stream.pk}), 409
+    )
 
     assert errors == ["Guests can join once the live stream is preparing or active."]
     assert snapshot(duo_stream) == before
@@ -235,7 +239,9 @@ def test_a_guest_cannot_join_a_stream_that_is_over(client_for, duo_stream, guest
     LiveStream.objects.filter(pk=duo_stream.pk).update(status=status)
     before = snapshot(duo_stream)
 
-    errors = error(client_for(guest).post(JOIN_AS_GUEST, {"liveStreamId": duo_stream.pk}), 409)
+    errors = assert_error(
+        client_for(guest).post(JOIN_AS_GUEST, {"liveStreamId": duo_stream.pk}), 409
+    )
 
     assert errors == ["This live stream is over: it has ended, expired or been cancelled."]
     assert snapshot(duo_stream) == before
@@ -247,7 +253,9 @@ def test_only_invited_guests_may_join_as_guest(client_for, duo_stream, user, sta
     caller = {"creator": user, "other": UserFactory(), "staff": staff_user}[who]
     before = snapshot(duo_stream)
 
-    errors = error(client_for(caller).post(JOIN_AS_GUEST, {"liveStreamId": duo_stream.pk}), 403)
+    errors = assert_error(
+        client_for(caller).post(JOIN_AS_GUEST, {"liveStreamId": duo_stream.pk}), 403
+    )
 
     assert errors == ["You are not an invited guest of this live stream."]
     assert snapshot(duo_stream) == before
@@ -257,7 +265,9 @@ def test_a_guest_join_without_agora_is_503(client_for, duo_stream, guest, no_ago
     LiveStream.objects.filter(pk=duo_stream.pk).update(status=LiveStreamStatus.ACTIVE)
     before = snapshot(duo_stream)
 
-    errors = error(client_for(guest).post(JOIN_AS_GUEST, {"liveStreamId": duo_stream.pk}), 503)
+    errors = assert_error(
+        client_for(guest).post(JOIN_AS_GUEST, {"liveStreamId": duo_stream.pk}), 503
+    )
 
     assert errors == ["Live video is not configured"]
     assert snapshot(duo_stream) == before
@@ -279,7 +289,7 @@ DEVICE = {
 def test_anyone_joins_an_active_free_stream_with_a_subscriber_token(other_client, other_user):
     stream = LiveStreamFactory(active=True)
 
-    data = ok(
+    data = assert_success(
         other_client.post(
             JOIN, {"liveStreamId": stream.pk, **DEVICE}, HTTP_USER_AGENT="yayin-ios/2.3.1"
         )
@@ -307,7 +317,7 @@ def test_the_stay_records_the_address_before_the_trusted_proxy(other_client, set
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     stream = LiveStreamFactory(active=True)
 
-    ok(
+    assert_success(
         other_client.post(
             JOIN,
             {"liveStreamId": stream.pk},
@@ -323,7 +333,7 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(other_client, settin
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": None}
     stream = LiveStreamFactory(active=True)
 
-    ok(
+    assert_success(
         other_client.post(
             JOIN,
             {"liveStreamId": stream.pk},
@@ -338,7 +348,7 @@ def test_without_trusted_proxies_x_forwarded_for_is_ignored(other_client, settin
 def test_role_may_be_left_out(other_client):
     stream = LiveStreamFactory(active=True)
 
-    data = ok(other_client.post(JOIN, {"liveStreamId": stream.pk}))
+    data = assert_success(other_client.post(JOIN, {"liveStreamId": stream.pk}))
 
     assert data["role"] == "audience"
 
@@ -346,7 +356,7 @@ def test_role_may_be_left_out(other_client):
 def test_the_staff_join_as_audience_like_anyone(staff_client, staff_user):
     stream = LiveStreamFactory(active=True)
 
-    data = ok(staff_client.post(JOIN, {"liveStreamId": stream.pk}))
+    data = assert_success(staff_client.post(JOIN, {"liveStreamId": stream.pk}))
 
     assert_join(data, stream, user=staff_user, role="audience", publisher=False)
 
@@ -354,8 +364,8 @@ def test_the_staff_join_as_audience_like_anyone(staff_client, staff_user):
 def test_joining_twice_keeps_one_open_stay_and_the_same_uid(other_client):
     stream = LiveStreamFactory(active=True)
 
-    first = ok(other_client.post(JOIN, {"liveStreamId": stream.pk}))
-    second = ok(other_client.post(JOIN, {"liveStreamId": stream.pk}))
+    first = assert_success(other_client.post(JOIN, {"liveStreamId": stream.pk}))
+    second = assert_success(other_client.post(JOIN, {"liveStreamId": stream.pk}))
 
     assert first["uid"] == second["uid"]
     assert Participation.objects.count() == 1
@@ -364,10 +374,10 @@ def test_joining_twice_keeps_one_open_stay_and_the_same_uid(other_client):
 
 def test_leaving_and_coming_back_opens_a_new_stay_with_the_same_uid(other_client):
     stream = LiveStreamFactory(active=True)
-    first = ok(other_client.post(JOIN, {"liveStreamId": stream.pk}))
-    ok(other_client.post(leave_url(stream)))
+    first = assert_success(other_client.post(JOIN, {"liveStreamId": stream.pk}))
+    assert_success(other_client.post(leave_url(stream)))
 
-    second = ok(other_client.post(JOIN, {"liveStreamId": stream.pk}))
+    second = assert_success(other_client.post(JOIN, {"liveStreamId": stream.pk}))
 
     assert second["uid"] == first["uid"]
     assert Participation.objects.count() == 2
@@ -389,7 +399,7 @@ def test_the_audience_joins_only_active_streams(other_client, status, message):
     stream = LiveStreamFactory(status=status)
     before = snapshot(stream)
 
-    assert error(other_client.post(JOIN, {"liveStreamId": stream.pk}), 409) == [message]
+    assert_error(other_client.post(JOIN, {"liveStreamId": stream.pk}), 409, [message])
     assert snapshot(stream) == before
 
 
@@ -397,7 +407,7 @@ def test_a_paid_stream_is_402_for_the_audience(other_client):
     stream = LiveStreamFactory(active=True, paid=True)
     before = snapshot(stream)
 
-    assert error(other_client.post(JOIN, {"liveStreamId": stream.pk}), 402) == ["Payment required"]
+    assert_error(other_client.post(JOIN, {"liveStreamId": stream.pk}), 402, ["Payment required"])
     assert snapshot(stream) == before
 
 
@@ -405,8 +415,8 @@ def test_the_creator_and_guests_use_their_own_joins(client_for, duo_stream, user
     LiveStream.objects.filter(pk=duo_stream.pk).update(status=LiveStreamStatus.ACTIVE)
     before = snapshot(duo_stream)
 
-    host = error(client_for(user).post(JOIN, {"liveStreamId": duo_stream.pk}), 409)
-    invited = error(client_for(guest).post(JOIN, {"liveStreamId": duo_stream.pk}), 409)
+    host = assert_error(client_for(user).post(JOIN, {"liveStreamId": duo_stream.pk}), 409)
+    invited = assert_error(client_for(guest).post(JOIN, {"liveStreamId": duo_stream.pk}), 409)
 
     assert host == ["You are the host of this live stream; use join-as-creator."]
     assert invited == ["You are an invited guest of this live stream; use join-as-guest."]
@@ -417,7 +427,7 @@ def test_an_audience_join_without_agora_is_503(other_client, no_agora):
     stream = LiveStreamFactory(active=True)
     before = snapshot(stream)
 
-    errors = error(other_client.post(JOIN, {"liveStreamId": stream.pk}), 503)
+    errors = assert_error(other_client.post(JOIN, {"liveStreamId": stream.pk}), 503)
 
     assert errors == ["Live video is not configured"]
     assert snapshot(stream) == before
@@ -439,7 +449,7 @@ def test_an_audience_join_without_agora_is_503(other_client, no_agora):
 def test_bad_audience_join_fields_are_400s(other_client, changes, message):
     stream = LiveStreamFactory(active=True)
 
-    errors = error(
+    errors = assert_error(
         other_client.post(JOIN, {"liveStreamId": stream.pk, **changes}, format="json"), 400
     )
 
@@ -452,10 +462,10 @@ def test_bad_audience_join_fields_are_400s(other_client, changes, message):
 
 def test_a_viewer_in_the_stream_gets_a_fresh_token(other_client, other_user):
     stream = LiveStreamFactory(active=True)
-    first = ok(other_client.post(JOIN, {"liveStreamId": stream.pk}))
+    first = assert_success(other_client.post(JOIN, {"liveStreamId": stream.pk}))
 
     with time_machine.travel(NOW.replace(minute=50), tick=False):
-        data = ok(other_client.post(token_url(stream)))
+        data = assert_success(other_client.post(token_url(stream)))
 
     assert list(data) == JOIN_KEYS
     assert data["uid"] == first["uid"]
@@ -473,9 +483,9 @@ def test_a_viewer_in_the_stream_gets_a_fresh_token(other_client, other_user):
 
 def test_the_host_refreshes_a_publisher_token(user_client, user):
     stream = LiveStreamFactory(creator=user)
-    joined = ok(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}))
+    joined = assert_success(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}))
 
-    data = ok(user_client.post(token_url(stream)))
+    data = assert_success(user_client.post(token_url(stream)))
 
     assert data["role"] == "host"
     assert_token(
@@ -490,21 +500,21 @@ def test_the_host_refreshes_a_publisher_token(user_client, user):
 def test_someone_not_in_the_stream_gets_no_token(other_client, staff_client):
     stream = LiveStreamFactory(active=True)
 
-    assert error(other_client.post(token_url(stream)), 403) == [
-        "You have not joined this live stream."
-    ]
-    assert error(staff_client.post(token_url(stream)), 403) == [
-        "You have not joined this live stream."
-    ]
+    assert_error(
+        other_client.post(token_url(stream)), 403, ["You have not joined this live stream."]
+    )
+    assert_error(
+        staff_client.post(token_url(stream)), 403, ["You have not joined this live stream."]
+    )
 
 
 def test_a_viewer_who_left_gets_no_token(other_client, other_user):
     stream = LiveStreamFactory(active=True)
     in_audience(stream, other_user, left_at=timezone.now())
 
-    assert error(other_client.post(token_url(stream)), 403) == [
-        "You have not joined this live stream."
-    ]
+    assert_error(
+        other_client.post(token_url(stream)), 403, ["You have not joined this live stream."]
+    )
 
 
 def test_a_token_refresh_rechecks_the_rules(other_client, other_user):
@@ -512,20 +522,20 @@ def test_a_token_refresh_rechecks_the_rules(other_client, other_user):
     in_audience(stream, other_user)
     LiveStream.objects.filter(pk=stream.pk).update(access_type="paid", price=5)
 
-    assert error(other_client.post(token_url(stream)), 402) == ["Payment required"]
+    assert_error(other_client.post(token_url(stream)), 402, ["Payment required"])
 
 
 def test_the_host_gets_409_not_403_for_a_token_after_ending_the_stream(user_client, user):
     stream = LiveStreamFactory(creator=user)
-    ok(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}))
-    ok(user_client.post(f"/api/v1/live-stream/{stream.pk}/end"))
+    assert_success(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}))
+    assert_success(user_client.post(f"/api/v1/live-stream/{stream.pk}/end"))
     before = snapshot(stream)
 
     response = user_client.post(token_url(stream))
 
-    assert error(response, 409) == [
-        "This live stream is over: it has ended, expired or been cancelled."
-    ]
+    assert_error(
+        response, 409, ["This live stream is over: it has ended, expired or been cancelled."]
+    )
     assert snapshot(stream) == before
 
 
@@ -543,9 +553,9 @@ def test_a_token_for_a_stream_that_is_over_is_409_before_anything_else(
 
     response = other_client.post(token_url(stream))
 
-    assert error(response, 409) == [
-        "This live stream is over: it has ended, expired or been cancelled."
-    ]
+    assert_error(
+        response, 409, ["This live stream is over: it has ended, expired or been cancelled."]
+    )
     assert snapshot(stream) == before
 
 
@@ -553,14 +563,14 @@ def test_a_token_refresh_without_agora_is_503(other_client, other_user, no_agora
     stream = LiveStreamFactory(active=True)
     in_audience(stream, other_user)
 
-    assert error(other_client.post(token_url(stream)), 503) == ["Live video is not configured"]
+    assert_error(other_client.post(token_url(stream)), 503, ["Live video is not configured"])
 
 
 @pytest.mark.parametrize("suffix", ["token", "leave"])
 def test_token_and_leave_of_unknown_streams_are_404(user_client, suffix):
     for live_stream_id in ("64d15f9e2e6c8f4d5a123456", "nope"):
         response = user_client.post(f"/api/v1/live-stream/{live_stream_id}/{suffix}")
-        assert error(response, 404) == ["Resource not found"]
+        assert_error(response, 404, ["Resource not found"])
 
 
 # --- leave -----------------------------------------------------------------------------------
@@ -570,7 +580,7 @@ def test_leaving_closes_the_open_stay(other_client, other_user):
     stream = LiveStreamFactory(active=True)
     stay = in_audience(stream, other_user)
 
-    data = ok(other_client.post(leave_url(stream)))
+    data = assert_success(other_client.post(leave_url(stream)))
 
     assert_live_stream_shape(data)
     assert data["viewerCount"] == 0
@@ -583,7 +593,7 @@ def test_leaving_twice_is_harmless(other_client, other_user):
     stream = LiveStreamFactory(active=True)
     stay = in_audience(stream, other_user, left_at=timezone.now())
 
-    ok(other_client.post(leave_url(stream)))
+    assert_success(other_client.post(leave_url(stream)))
 
     stay.refresh_from_db()
     assert stay.left_at == NOW
@@ -592,9 +602,9 @@ def test_leaving_twice_is_harmless(other_client, other_user):
 
 def test_the_host_leaving_keeps_the_stream_live(user_client, user):
     stream = LiveStreamFactory(creator=user)
-    ok(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}))
+    assert_success(user_client.post(JOIN_AS_CREATOR, {"liveStreamId": stream.pk}))
 
-    data = ok(user_client.post(leave_url(stream)))
+    data = assert_success(user_client.post(leave_url(stream)))
 
     assert data["status"] == "active"
     assert data["broadcasters"][0]["hasJoined"] is False
@@ -603,12 +613,12 @@ def test_the_host_leaving_keeps_the_stream_live(user_client, user):
 def test_someone_who_never_joined_cannot_leave(other_client, staff_client):
     stream = LiveStreamFactory(active=True)
 
-    assert error(other_client.post(leave_url(stream)), 403) == [
-        "You have not joined this live stream."
-    ]
-    assert error(staff_client.post(leave_url(stream)), 403) == [
-        "You have not joined this live stream."
-    ]
+    assert_error(
+        other_client.post(leave_url(stream)), 403, ["You have not joined this live stream."]
+    )
+    assert_error(
+        staff_client.post(leave_url(stream)), 403, ["You have not joined this live stream."]
+    )
 
 
 def test_a_uid_clash_draws_the_next_candidate(other_client, other_user, monkeypatch):
@@ -617,7 +627,7 @@ def test_a_uid_clash_draws_the_next_candidate(other_client, other_user, monkeypa
     candidates = iter([taken, taken, 4242])
     monkeypatch.setattr(services.agora, "candidate_uid", lambda **kwargs: next(candidates))
 
-    data = ok(other_client.post(JOIN, {"liveStreamId": stream.pk}))
+    data = assert_success(other_client.post(JOIN, {"liveStreamId": stream.pk}))
 
     assert data["uid"] == 4242
     assert Participant.objects.get(user=other_user).uid == 4242

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from livestreams import services
 from livestreams.models import (
     TRANSITIONS,
     LiveStream,
@@ -14,8 +15,9 @@ from livestreams.models import (
     can_transition,
 )
 from tests.factories import UserFactory
+from tests.helpers import assert_error, assert_success
 from tests.livestreams.factories import LiveStreamFactory, in_audience
-from tests.livestreams.helpers import assert_live_stream_shape, error, ok
+from tests.livestreams.helpers import assert_live_stream_shape
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +64,7 @@ def test_the_state_machine_allows_only_forward_moves():
 def test_the_creator_soft_deletes_a_stream_and_gets_the_record(user_client, user, status):
     stream = LiveStreamFactory(creator=user, status=status)
 
-    data = ok(user_client.delete(url(stream)))
+    data = assert_success(user_client.delete(url(stream)))
 
     assert_live_stream_shape(data)
     assert "deletedAt" not in data
@@ -70,15 +72,15 @@ def test_the_creator_soft_deletes_a_stream_and_gets_the_record(user_client, user
     assert data["status"] == status
     stream.refresh_from_db()
     assert stream.deleted_at == NOW
-    assert error(user_client.get(url(stream)), 404) == ["Resource not found"]
-    assert ok(user_client.get("/api/v1/live-stream")) == []
+    assert_error(user_client.get(url(stream)), 404, ["Resource not found"])
+    assert assert_success(user_client.get("/api/v1/live-stream")) == []
 
 
 def test_deleting_closes_any_open_stays(user_client, user):
     stream = LiveStreamFactory(creator=user, preparing=True)
     stay = in_audience(stream)
 
-    ok(user_client.delete(url(stream)))
+    assert_success(user_client.delete(url(stream)))
 
     stay.refresh_from_db()
     assert stay.left_at == NOW
@@ -88,7 +90,7 @@ def test_an_active_stream_cannot_be_deleted(user_client, user):
     stream = LiveStreamFactory(creator=user, active=True)
     before = row(stream)
 
-    errors = error(user_client.delete(url(stream)), 409)
+    errors = assert_error(user_client.delete(url(stream)), 409)
 
     assert errors == ["An active live stream cannot be deleted; end it first."]
     assert row(stream) == before
@@ -96,9 +98,9 @@ def test_an_active_stream_cannot_be_deleted(user_client, user):
 
 def test_deleting_twice_is_a_404(user_client, user):
     stream = LiveStreamFactory(creator=user)
-    ok(user_client.delete(url(stream)))
+    assert_success(user_client.delete(url(stream)))
 
-    assert error(user_client.delete(url(stream)), 404) == ["Resource not found"]
+    assert_error(user_client.delete(url(stream)), 404, ["Resource not found"])
 
 
 @pytest.mark.parametrize("who", ["other", "guest", "staff"])
@@ -106,7 +108,7 @@ def test_only_the_creator_deletes(client_for, duo_stream, guest, staff_user, who
     caller = {"other": UserFactory(), "guest": guest, "staff": staff_user}[who]
     before = row(duo_stream)
 
-    errors = error(client_for(caller).delete(url(duo_stream)), 403)
+    errors = assert_error(client_for(caller).delete(url(duo_stream)), 403)
 
     assert errors == ["Only the creator of this live stream can do this."]
     assert row(duo_stream) == before
@@ -117,7 +119,7 @@ def test_anonymous_callers_change_nothing(api_client, stream, action):
     before = row(stream)
     method = api_client.delete if action == "" else api_client.post
 
-    assert error(method(url(stream, action)), 401) == ["Authentication required"]
+    assert_error(method(url(stream, action)), 401, ["Authentication required"])
     assert row(stream) == before
 
 
@@ -127,7 +129,7 @@ def test_unknown_streams_are_404(user_client, action, live_stream_id):
     path = f"/api/v1/live-stream/{live_stream_id}" + (f"/{action}" if action else "")
     method = user_client.delete if action == "" else user_client.post
 
-    assert error(method(path), 404) == ["Resource not found"]
+    assert_error(method(path), 404, ["Resource not found"])
 
 
 # --- cancel ----------------------------------------------------------------------------------
@@ -137,7 +139,7 @@ def test_unknown_streams_are_404(user_client, action, live_stream_id):
 def test_the_creator_cancels_a_stream_that_has_not_started(user_client, user, status):
     stream = LiveStreamFactory(creator=user, status=status)
 
-    data = ok(user_client.post(url(stream, "cancel")))
+    data = assert_success(user_client.post(url(stream, "cancel")))
 
     assert_live_stream_shape(data)
     assert data["status"] == "cancelled_by_host"
@@ -146,7 +148,7 @@ def test_the_creator_cancels_a_stream_that_has_not_started(user_client, user, st
 
 
 def test_an_invited_guest_cancels_as_guest(client_for, duo_stream, guest):
-    data = ok(client_for(guest).post(url(duo_stream, "cancel")))
+    data = assert_success(client_for(guest).post(url(duo_stream, "cancel")))
 
     assert data["status"] == "cancelled_by_guest"
     assert data["role"] == "guest"
@@ -157,7 +159,7 @@ def test_cancelling_closes_the_stays_of_guests_already_in(client_for, duo_stream
     LiveStream.objects.filter(pk=duo_stream.pk).update(status=LiveStreamStatus.PREPARING)
     stay = in_audience(duo_stream, guest)
 
-    ok(client_for(user).post(url(duo_stream, "cancel")))
+    assert_success(client_for(user).post(url(duo_stream, "cancel")))
 
     stay.refresh_from_db()
     assert stay.left_at == NOW
@@ -168,7 +170,7 @@ def test_strangers_cannot_cancel(client_for, duo_stream, staff_user, who):
     caller = UserFactory() if who == "other" else staff_user
     before = row(duo_stream)
 
-    errors = error(client_for(caller).post(url(duo_stream, "cancel")), 403)
+    errors = assert_error(client_for(caller).post(url(duo_stream, "cancel")), 403)
 
     assert errors == ["Only the creator or an invited guest can cancel this live stream."]
     assert row(duo_stream) == before
@@ -178,7 +180,7 @@ def test_an_active_stream_cannot_be_cancelled(user_client, user):
     stream = LiveStreamFactory(creator=user, active=True)
     before = row(stream)
 
-    errors = error(user_client.post(url(stream, "cancel")), 409)
+    errors = assert_error(user_client.post(url(stream, "cancel")), 409)
 
     assert errors == ["An active live stream cannot be cancelled; end it instead."]
     assert row(stream) == before
@@ -189,14 +191,16 @@ def test_a_stream_that_is_over_cannot_be_cancelled(user_client, user, status):
     stream = LiveStreamFactory(creator=user, status=status)
     before = row(stream)
 
-    assert error(user_client.post(url(stream, "cancel")), 409) == [IS_OVER]
+    assert_error(user_client.post(url(stream, "cancel")), 409, [IS_OVER])
     assert row(stream) == before
 
 
 def test_cancel_ignores_a_body(user_client, user):
     stream = LiveStreamFactory(creator=user)
 
-    data = ok(user_client.post(url(stream, "cancel"), {"status": "active"}, format="json"))
+    data = assert_success(
+        user_client.post(url(stream, "cancel"), {"status": "active"}, format="json")
+    )
 
     assert data["status"] == "cancelled_by_host"
 
@@ -208,7 +212,7 @@ def test_the_creator_ends_an_active_stream_and_everyone_leaves(user_client, user
     stream = LiveStreamFactory(creator=user, active=True)
     stays = [in_audience(stream), in_audience(stream)]
 
-    data = ok(user_client.post(url(stream, "end")))
+    data = assert_success(user_client.post(url(stream, "end")))
 
     assert_live_stream_shape(data)
     assert data["status"] == "ended"
@@ -226,7 +230,7 @@ def test_a_stream_that_has_not_started_cannot_end(user_client, user, status):
     stream = LiveStreamFactory(creator=user, status=status)
     before = row(stream)
 
-    errors = error(user_client.post(url(stream, "end")), 409)
+    errors = assert_error(user_client.post(url(stream, "end")), 409)
 
     assert errors == ["This live stream has not started; cancel it instead."]
     assert row(stream) == before
@@ -237,7 +241,7 @@ def test_a_stream_that_is_over_cannot_end_again(user_client, user, status):
     stream = LiveStreamFactory(creator=user, status=status, ended_at=timezone.now())
     before = row(stream)
 
-    assert error(user_client.post(url(stream, "end")), 409) == [IS_OVER]
+    assert_error(user_client.post(url(stream, "end")), 409, [IS_OVER])
     assert row(stream) == before
 
 
@@ -247,22 +251,44 @@ def test_only_the_creator_ends(client_for, duo_stream, guest, staff_user, who):
     caller = {"other": UserFactory(), "guest": guest, "staff": staff_user}[who]
     before = row(duo_stream)
 
-    errors = error(client_for(caller).post(url(duo_stream, "end")), 403)
+    errors = assert_error(client_for(caller).post(url(duo_stream, "end")), 403)
 
     assert errors == ["Only the creator of this live stream can do this."]
     assert row(duo_stream) == before
 
 
+@pytest.mark.parametrize(
+    ("action", "service"),
+    [("cancel", "live_stream_cancel"), ("leave", "live_stream_leave")],
+)
+def test_a_stream_deleted_before_the_answer_is_read_is_a_404(
+    user_client, user, stream, monkeypatch, action, service
+):
+    in_audience(stream, user)
+    original = getattr(services, service)
+
+    def then_deleted_by_an_operator(**kwargs):
+        result = original(**kwargs)
+        LiveStream.objects.filter(pk=stream.pk).update(deleted_at=timezone.now())
+        return result
+
+    monkeypatch.setattr(services, service, then_deleted_by_an_operator)
+
+    response = user_client.post(url(stream, action))
+
+    assert_error(response, 404, ["Resource not found"])
+
+
 def test_wrong_methods_are_405(user_client, stream):
-    assert error(user_client.get(url(stream, "end")), 405)
-    assert error(user_client.put(url(stream)), 405)
-    assert error(user_client.get("/api/v1/live-stream/create"), 405)
-    assert error(user_client.post("/api/v1/live-stream"), 405)
+    assert_error(user_client.get(url(stream, "end")), 405, ['Method "GET" not allowed.'])
+    assert_error(user_client.put(url(stream)), 405, ['Method "PUT" not allowed.'])
+    assert_error(user_client.get("/api/v1/live-stream/create"), 405, ['Method "GET" not allowed.'])
+    assert_error(user_client.post("/api/v1/live-stream"), 405, ['Method "POST" not allowed.'])
 
 
 def test_messages_follow_the_language_header(user_client, user):
     stream = LiveStreamFactory(creator=user, active=True)
 
-    errors = error(user_client.delete(url(stream), HTTP_X_LANGUAGE="tr"), 409)
+    errors = assert_error(user_client.delete(url(stream), HTTP_X_LANGUAGE="tr"), 409)
 
     assert errors == ["Aktif bir canlı yayın silinemez; önce yayını bitirin."]

@@ -6,8 +6,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from livestreams.api import serializers
 from livestreams.models import LiveStreamStatus, LiveStreamType, ParticipantRole
 from tests.factories import UserFactory, image_upload
+from tests.helpers import assert_error, assert_success
 from tests.livestreams.factories import (
     LiveStreamFactory,
     LiveStreamGuestFactory,
@@ -15,7 +17,7 @@ from tests.livestreams.factories import (
     ParticipationFactory,
     in_audience,
 )
-from tests.livestreams.helpers import assert_live_stream_shape, error, ok
+from tests.livestreams.helpers import assert_live_stream_shape
 from users import services as user_services
 from users.models import User
 
@@ -50,7 +52,7 @@ def busy_stream(creator=None, *, guests: int = 1, audience: int = 2):
 
 
 def test_detail_shows_every_field_to_any_signed_in_user(other_client, stream):
-    data = ok(other_client.get(detail_url(stream)))
+    data = assert_success(other_client.get(detail_url(stream)))
 
     assert_live_stream_shape(data)
     assert data["id"] == stream.pk
@@ -71,7 +73,7 @@ def test_role_is_the_callers_relation_to_the_stream(client_for, who, role):
         "stranger": UserFactory(),
     }
 
-    data = ok(client_for(people[who]).get(detail_url(stream)))
+    data = assert_success(client_for(people[who]).get(detail_url(stream)))
 
     assert data["role"] == role
 
@@ -80,7 +82,7 @@ def test_audience_who_left_keeps_the_audience_role(client_for):
     stream = busy_stream(audience=0)
     viewer = in_audience(stream, left_at=timezone.now()).participant.user
 
-    data = ok(client_for(viewer).get(detail_url(stream)))
+    data = assert_success(client_for(viewer).get(detail_url(stream)))
 
     assert data["role"] == "audience"
     assert data["viewerCount"] == 0
@@ -93,7 +95,7 @@ def test_broadcasters_and_viewer_count_describe_who_is_in(client_for):
     guest = stream.participants.get(role="guest")
     guest.participations.update(left_at=timezone.now())
 
-    data = ok(client_for(UserFactory()).get(detail_url(stream)))
+    data = assert_success(client_for(UserFactory()).get(detail_url(stream)))
 
     assert data["viewerCount"] == 3
     assert [
@@ -107,13 +109,13 @@ def test_broadcasters_and_viewer_count_describe_who_is_in(client_for):
 
 
 def test_the_staff_see_a_stream_like_anyone(staff_client, stream):
-    data = ok(staff_client.get(detail_url(stream)))
+    data = assert_success(staff_client.get(detail_url(stream)))
 
     assert data["role"] is None
 
 
 def test_detail_needs_a_signed_in_caller(api_client, stream):
-    assert error(api_client.get(detail_url(stream)), 401) == ["Authentication required"]
+    assert_error(api_client.get(detail_url(stream)), 401, ["Authentication required"])
 
 
 @pytest.mark.parametrize(
@@ -121,7 +123,7 @@ def test_detail_needs_a_signed_in_caller(api_client, stream):
     ["64d15f9e2e6c8f4d5a123456", "nope", "64D15F9E2E6C8F4D5A123456", "1" * 25, "%00"],
 )
 def test_unknown_or_malformed_ids_are_404(user_client, live_stream_id):
-    errors = error(user_client.get(f"/api/v1/live-stream/{live_stream_id}"), 404)
+    errors = assert_error(user_client.get(f"/api/v1/live-stream/{live_stream_id}"), 404)
 
     assert errors == ["Resource not found"]
 
@@ -129,7 +131,7 @@ def test_unknown_or_malformed_ids_are_404(user_client, live_stream_id):
 def test_a_deleted_stream_is_404_even_to_its_creator(user_client, user):
     stream = LiveStreamFactory(creator=user, deleted_at=timezone.now())
 
-    assert error(user_client.get(detail_url(stream)), 404) == ["Resource not found"]
+    assert_error(user_client.get(detail_url(stream)), 404, ["Resource not found"])
 
 
 # --- Replay access and the recording URL ------------------------------------------------------
@@ -149,7 +151,7 @@ def recorded_stream(**kwargs):
 def test_the_creator_owns_the_replay_and_sees_the_recording(client_for):
     stream = recorded_stream()
 
-    data = ok(client_for(stream.creator).get(detail_url(stream)))
+    data = assert_success(client_for(stream.creator).get(detail_url(stream)))
 
     assert data["recordingUrl"] == "https://cdn.example.com/recordings/abc.m3u8"
     assert data["replayAccess"] == {
@@ -166,7 +168,7 @@ def test_the_creator_owns_the_replay_and_sees_the_recording(client_for):
 def test_others_may_rent_an_activated_priced_replay_but_not_see_the_url(other_client):
     stream = recorded_stream()
 
-    data = ok(other_client.get(detail_url(stream)))
+    data = assert_success(other_client.get(detail_url(stream)))
 
     assert data["recording"] is True
     assert data["recordingUrl"] is None
@@ -194,7 +196,7 @@ def test_others_may_rent_an_activated_priced_replay_but_not_see_the_url(other_cl
 def test_a_replay_missing_any_condition_is_unavailable(other_client, changes):
     stream = recorded_stream(**changes)
 
-    data = ok(other_client.get(detail_url(stream)))
+    data = assert_success(other_client.get(detail_url(stream)))
 
     assert data["recordingUrl"] is None
     assert data["replayAccess"]["status"] == "unavailable"
@@ -205,6 +207,23 @@ def test_a_replay_missing_any_condition_is_unavailable(other_client, changes):
 # --- List ------------------------------------------------------------------------------------
 
 
+def test_replay_access_is_worked_out_once_per_stream(user_client, monkeypatch):
+    recorded_stream()
+    LiveStreamFactory.create_batch(2)
+    seen = []
+    original = serializers.replay_access
+
+    def counted(**kwargs):
+        seen.append(kwargs["live_stream"].pk)
+        return original(**kwargs)
+
+    monkeypatch.setattr(serializers, "replay_access", counted)
+
+    data = assert_success(user_client.get(LIST_URL))
+
+    assert sorted(seen) == sorted(item["id"] for item in data)
+
+
 def test_the_list_is_a_plain_array_of_visible_streams_newest_first(user_client):
     now = timezone.now()
     older = LiveStreamFactory(created_at=now - timedelta(hours=2))
@@ -212,7 +231,7 @@ def test_the_list_is_a_plain_array_of_visible_streams_newest_first(user_client):
     LiveStreamFactory(created_at=now, deleted_at=now)
 
     response = user_client.get(LIST_URL)
-    data = ok(response)
+    data = assert_success(response)
 
     assert [item["id"] for item in data] == [newer.pk, older.pk]
     for item in data:
@@ -226,7 +245,7 @@ def test_the_list_pages_with_page_and_limit(user_client):
     streams = [LiveStreamFactory(created_at=now - timedelta(minutes=i)) for i in range(5)]
 
     response = user_client.get(LIST_URL, {"page": 2, "limit": 2})
-    data = ok(response)
+    data = assert_success(response)
 
     assert [item["id"] for item in data] == [streams[2].pk, streams[3].pk]
     assert response["X-Total-Count"] == "5"
@@ -238,7 +257,7 @@ def test_the_list_pages_with_page_and_limit(user_client):
 def test_odd_paging_values_fall_back_to_defaults(user_client, page, limit):
     LiveStreamFactory.create_batch(3)
 
-    data = ok(user_client.get(LIST_URL, {"page": page, "limit": limit}))
+    data = assert_success(user_client.get(LIST_URL, {"page": page, "limit": limit}))
 
     assert len(data) == 3
 
@@ -248,15 +267,15 @@ def test_the_list_filters_by_status(user_client):
     scheduled = LiveStreamFactory()
     LiveStreamFactory(status=LiveStreamStatus.ENDED)
 
-    only_active = ok(user_client.get(LIST_URL, {"status": "active"}))
-    several = ok(user_client.get(LIST_URL, {"status": "active, scheduled"}))
+    only_active = assert_success(user_client.get(LIST_URL, {"status": "active"}))
+    several = assert_success(user_client.get(LIST_URL, {"status": "active, scheduled"}))
 
     assert [item["id"] for item in only_active] == [active.pk]
     assert {item["id"] for item in several} == {active.pk, scheduled.pk}
 
 
 def test_an_unknown_status_filter_is_a_400(user_client):
-    errors = error(user_client.get(LIST_URL, {"status": "live"}), 400)
+    errors = assert_error(user_client.get(LIST_URL, {"status": "live"}), 400)
 
     assert errors == [
         "status: Unknown status live; use one of scheduled, preparing, active, ended, expired, "
@@ -265,21 +284,21 @@ def test_an_unknown_status_filter_is_a_400(user_client):
 
 
 def test_unknown_query_parameters_are_ignored(user_client, stream):
-    data = ok(user_client.get(LIST_URL, {"sort": "nope", "creator": "x"}))
+    data = assert_success(user_client.get(LIST_URL, {"sort": "nope", "creator": "x"}))
 
     assert [item["id"] for item in data] == [stream.pk]
 
 
 def test_the_list_needs_a_signed_in_caller(api_client):
-    assert error(api_client.get(LIST_URL), 401) == ["Authentication required"]
+    assert_error(api_client.get(LIST_URL), 401, ["Authentication required"])
 
 
 def test_the_list_gives_each_caller_their_own_role(client_for):
     stream = busy_stream(audience=0)
     viewer = in_audience(stream).participant.user
 
-    host_view = ok(client_for(stream.creator).get(LIST_URL))
-    viewer_view = ok(client_for(viewer).get(LIST_URL))
+    host_view = assert_success(client_for(stream.creator).get(LIST_URL))
+    viewer_view = assert_success(client_for(viewer).get(LIST_URL))
 
     assert host_view[0]["role"] == "host"
     assert viewer_view[0]["role"] == "audience"
@@ -302,7 +321,7 @@ def test_the_list_runs_a_fixed_number_of_queries(
         busy_stream(guests=guests, audience=audience)
 
     with django_assert_num_queries(LIST_QUERIES):
-        data = ok(user_client.get(LIST_URL, {"limit": 100}))
+        data = assert_success(user_client.get(LIST_URL, {"limit": 100}))
 
     assert len(data) == streams
 
@@ -314,7 +333,7 @@ def test_the_detail_runs_a_fixed_number_of_queries(
     stream = busy_stream(guests=guests, audience=audience)
 
     with django_assert_num_queries(DETAIL_QUERIES):
-        data = ok(user_client.get(detail_url(stream)))
+        data = assert_success(user_client.get(detail_url(stream)))
 
     assert data["viewerCount"] == audience
     assert len(data["broadcasters"]) == 1 + guests
@@ -334,9 +353,9 @@ def test_people_with_photos_are_whole_user_summaries_in_a_fixed_number_of_querie
     }
 
     with django_assert_num_queries(LIST_QUERIES):
-        listed = ok(user_client.get(LIST_URL))[0]
+        listed = assert_success(user_client.get(LIST_URL))[0]
     with django_assert_num_queries(DETAIL_QUERIES):
-        detail = ok(user_client.get(detail_url(stream)))
+        detail = assert_success(user_client.get(detail_url(stream)))
 
     assert listed == detail
     people = [detail["creator"], *detail["guests"]]

@@ -5,10 +5,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from config.api.fields import StrictBooleanField
+from livestreams.api.serializers import ReplaySettingsSerializer
 from livestreams.models import LiveStreamStatus
 from tests.factories import UserFactory
+from tests.helpers import assert_error, assert_success
 from tests.livestreams.factories import LiveStreamFactory
-from tests.livestreams.helpers import assert_live_stream_shape, error, ok
+from tests.livestreams.helpers import assert_live_stream_shape
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +38,7 @@ def ended(user):
 def test_the_creator_activates_a_priced_replay(user_client, ended):
     body = {"isActiveReplayOnCreatorProfile": True, "replayCreditPrice": 12.5}
 
-    data = ok(user_client.patch(url(ended), body, format="json"))
+    data = assert_success(user_client.patch(url(ended), body, format="json"))
 
     assert_live_stream_shape(data)
     assert data["isActiveReplayOnCreatorProfile"] is True
@@ -46,7 +49,7 @@ def test_the_creator_activates_a_priced_replay(user_client, ended):
 
 
 def test_others_then_see_the_replay_as_available(user_client, other_client, ended):
-    ok(
+    assert_success(
         user_client.patch(
             url(ended),
             {"isActiveReplayOnCreatorProfile": True, "replayCreditPrice": "3"},
@@ -54,7 +57,7 @@ def test_others_then_see_the_replay_as_available(user_client, other_client, ende
         )
     )
 
-    data = ok(other_client.get(f"/api/v1/live-stream/{ended.pk}"))
+    data = assert_success(other_client.get(f"/api/v1/live-stream/{ended.pk}"))
 
     assert data["replayAccess"]["status"] == "available"
     assert data["replayAccess"]["price"] == 3
@@ -65,7 +68,7 @@ def test_only_the_keys_sent_change(user_client, ended):
     ended.replay_credit_price = Decimal("5")
     ended.save()
 
-    data = ok(user_client.patch(url(ended), {"replayCreditPrice": None}, format="json"))
+    data = assert_success(user_client.patch(url(ended), {"replayCreditPrice": None}, format="json"))
 
     assert data["isActiveReplayOnCreatorProfile"] is True
     assert data["replayCreditPrice"] is None
@@ -75,7 +78,7 @@ def test_only_the_keys_sent_change(user_client, ended):
 def test_both_may_be_null(user_client, ended):
     body = {"isActiveReplayOnCreatorProfile": None, "replayCreditPrice": None}
 
-    data = ok(user_client.patch(url(ended), body, format="json"))
+    data = assert_success(user_client.patch(url(ended), body, format="json"))
 
     assert data["isActiveReplayOnCreatorProfile"] is None
     assert data["replayCreditPrice"] is None
@@ -90,7 +93,7 @@ def test_only_the_creator_sets_replays(client_for, duo_stream, guest, staff_user
         url(duo_stream), {"isActiveReplayOnCreatorProfile": True}, format="json"
     )
 
-    assert error(response, 403) == ["Only the creator of this live stream can do this."]
+    assert_error(response, 403, ["Only the creator of this live stream can do this."])
     assert settings_of(duo_stream) == before
 
 
@@ -110,7 +113,7 @@ def test_permission_comes_before_validation(client_for, duo_stream, guest, staff
 
     response = client_for(caller).patch(url(duo_stream), body, format="json")
 
-    assert error(response, 403) == ["Only the creator of this live stream can do this."]
+    assert_error(response, 403, ["Only the creator of this live stream can do this."])
     assert settings_of(duo_stream) == before
 
 
@@ -119,7 +122,7 @@ def test_anonymous_callers_change_nothing(api_client, ended):
 
     response = api_client.patch(url(ended), {"isActiveReplayOnCreatorProfile": True}, format="json")
 
-    assert error(response, 401) == ["Authentication required"]
+    assert_error(response, 401, ["Authentication required"])
     assert settings_of(ended) == before
 
 
@@ -130,11 +133,15 @@ def test_anonymous_callers_change_nothing(api_client, ended):
         ({"other": 1}, "Send isActiveReplayOnCreatorProfile, replayCreditPrice or both."),
         (
             {"isActiveReplayOnCreatorProfile": "yes"},
-            "isActiveReplayOnCreatorProfile: Must be true, false or null.",
+            "isActiveReplayOnCreatorProfile: Must be a valid boolean.",
         ),
         (
             {"isActiveReplayOnCreatorProfile": 1},
-            "isActiveReplayOnCreatorProfile: Must be true, false or null.",
+            "isActiveReplayOnCreatorProfile: Must be a valid boolean.",
+        ),
+        (
+            {"isActiveReplayOnCreatorProfile": "true"},
+            "isActiveReplayOnCreatorProfile: Must be a valid boolean.",
         ),
         (
             {"replayCreditPrice": 0},
@@ -160,10 +167,18 @@ def test_anonymous_callers_change_nothing(api_client, ended):
 def test_bad_values_are_400s_that_change_nothing(user_client, ended, body, message):
     before = settings_of(ended)
 
-    errors = error(user_client.patch(url(ended), body, format="json"), 400)
+    errors = assert_error(user_client.patch(url(ended), body, format="json"), 400)
 
     assert errors == [message]
     assert settings_of(ended) == before
+
+
+def test_the_replay_switch_is_the_shared_strict_boolean():
+    field = ReplaySettingsSerializer().fields["is_active_replay_on_creator_profile"]
+
+    assert type(field) is StrictBooleanField
+    assert field.allow_null is True
+    assert field.required is False
 
 
 @pytest.mark.parametrize("live_stream_id", ["64d15f9e2e6c8f4d5a123456", "xyz"])
@@ -174,7 +189,7 @@ def test_unknown_streams_are_404(user_client, live_stream_id):
         format="json",
     )
 
-    assert error(response, 404) == ["Resource not found"]
+    assert_error(response, 404, ["Resource not found"])
 
 
 def test_a_deleted_stream_is_404(user_client, ended):
@@ -183,4 +198,4 @@ def test_a_deleted_stream_is_404(user_client, ended):
 
     response = user_client.patch(url(ended), {"replayCreditPrice": 1}, format="json")
 
-    assert error(response, 404) == ["Resource not found"]
+    assert_error(response, 404, ["Resource not found"])
