@@ -1,5 +1,10 @@
 """The users admin: operators inspect accounts, photos and follows; staff sign in with a
-password. Deletions go through the services, so counters and stored files stay right."""
+password. Deletions go through the services, so counters and stored files stay right.
+
+Identity fields (username, email and its verification, phone, interests) are read-only here:
+they change through the app's own checked paths. A save writes only the fields the form
+changed, so counters and balances moved meanwhile by the services are not overwritten, and
+deactivating an account ends its sessions."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -7,7 +12,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from users import services
+from users import services, sessions
 from users.models import Follow, ProfilePhoto, User
 
 
@@ -41,6 +46,16 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "name", "surname", "email", "phone_number")
     ordering = ("-created_at",)
     date_hierarchy = "created_at"
+    # Written only through the app's checked paths; read-only in the change form (the add form
+    # still asks a new staff member's username and email).
+    identity_fields = (
+        "username",
+        "email",
+        "email_verified",
+        "country_code",
+        "phone_number",
+        "interests",
+    )
     readonly_fields = (
         "id",
         "created_at",
@@ -68,7 +83,7 @@ class UserAdmin(DjangoUserAdmin):
                 "fields": (
                     "name",
                     "surname",
-                    "email",
+                    ("email", "email_verified"),
                     ("country_code", "phone_number"),
                     "birth_date",
                     "gender",
@@ -121,6 +136,23 @@ class UserAdmin(DjangoUserAdmin):
         if not user.phone_number:
             return ""
         return f"+{user.country_code or ''} {user.phone_number}"
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is None:
+            return readonly
+        return (*readonly, *self.identity_fields)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        columns = {field.name for field in User._meta.concrete_fields}
+        fields = [name for name in form.changed_data if name in columns]
+        if fields:
+            obj.save(update_fields=[*fields, "updated_at"])
+        if "is_active" in fields and not obj.is_active:
+            sessions.session_logout_all(user=obj)
 
     def delete_model(self, request, obj):
         services.user_delete(user=obj)

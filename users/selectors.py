@@ -11,6 +11,7 @@ from django.db.models.fields import BooleanField
 from django.utils.translation import gettext_lazy as _
 
 from config.api.errors import InvalidInput, NotFound
+from config.api.fields import get_object_or_not_found
 from config.api.ids import is_object_id
 from users.models import USERNAME_RE, Follow, User
 
@@ -47,15 +48,13 @@ def user_profile_get(*, viewer, user_id: str | None = None, username: str | None
     NotFound."""
     queryset = with_is_following(users_visible(), viewer=viewer)
     if user_id is not None:
-        if not is_object_id(user_id):
-            raise NotFound()
-        found = queryset.filter(pk=user_id).first()
+        found = get_object_or_not_found(queryset, user_id)
     else:
         if not username or not re.fullmatch(USERNAME_RE, username.lower()):
             raise NotFound()
         found = queryset.filter(username__iexact=username).first()
-    if found is None:
-        raise NotFound()
+        if found is None:
+            raise NotFound()
     if found.pk == _viewer_id(viewer):
         found.is_following = None
     return found
@@ -64,12 +63,7 @@ def user_profile_get(*, viewer, user_id: str | None = None, username: str | None
 def user_get_active(*, user_id: str) -> User:
     """The target of a follow: an active app user; unknown, malformed, inactive or staff is
     NotFound."""
-    if not is_object_id(user_id):
-        raise NotFound()
-    found = users_visible().select_related(None).filter(pk=user_id).first()
-    if found is None:
-        raise NotFound()
-    return found
+    return get_object_or_not_found(users_visible().select_related(None), user_id)
 
 
 def user_search(*, query: str = "", expertise: str | None = None) -> QuerySet[User]:

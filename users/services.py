@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -54,15 +54,18 @@ def _username_taken(*, username: str, user: User) -> bool:
     return User.objects.filter(username__iexact=username).exclude(pk=user.pk).exists()
 
 
-def _save_username(*, user: User, fields: dict, update_fields: Iterable[str]) -> None:
-    """Save with the username; the case-insensitive unique constraint settles races (409)."""
+def _save_username(
+    *, user: User, fields: dict, update_fields: Iterable[str], field: str = "username"
+) -> None:
+    """Save with the username; the case-insensitive unique constraint settles races (409 on
+    `field`, the request's name for the username)."""
     for name, value in fields.items():
         setattr(user, name, value)
     try:
         with transaction.atomic():
             user.save(update_fields=[*update_fields, "updated_at"])
     except IntegrityError as error:
-        raise Conflict(USERNAME_TAKEN, field="username") from error
+        raise Conflict(USERNAME_TAKEN, field=field) from error
 
 
 def _locked(user: User) -> User:
@@ -76,23 +79,28 @@ def user_update(*, user: User, data: dict) -> User:
     """Update the caller's own profile with already validated `data` (snake_case keys).
 
     Keys outside UPDATABLE_FIELDS are ignored. Refuses an email address used by another
-    account, ignoring case (Conflict).
+    account, ignoring case (Conflict). A new address (compared ignoring case) is unverified
+    until a one-time code proves it; the same address keeps its verification.
     """
     changes = {name: value for name, value in data.items() if name in UPDATABLE_FIELDS}
-    email = changes.get("email")
-    if email and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
-        raise Conflict(EMAIL_TAKEN, field="email")
     if not changes:
         return user
+    locked = _locked(user)
+    email = changes.get("email")
+    if email is not None:
+        if User.objects.filter(email__iexact=email).exclude(pk=locked.pk).exists():
+            raise Conflict(EMAIL_TAKEN, field="email")
+        if email.lower() != (locked.email or "").lower():
+            changes["email_verified"] = False
     for name, value in changes.items():
-        setattr(user, name, value)
+        setattr(locked, name, value)
     try:
         with transaction.atomic():
-            user.save(update_fields=[*changes, "updated_at"])
+            locked.save(update_fields=[*changes, "updated_at"])
     except IntegrityError as error:
         # Another account took the address between the check and the save.
         raise Conflict(EMAIL_TAKEN, field="email") from error
-    return user
+    return locked
 
 
 def _finish_step(user: User, step: int) -> list[str]:
@@ -182,14 +190,12 @@ def user_change_username(*, user: User, new_username: str) -> User:
     _refuse_too_soon(locked, now=now, field="newUsername")
     if _username_taken(username=new_username, user=locked):
         raise Conflict(USERNAME_TAKEN, field="newUsername")
-    try:
-        _save_username(
-            user=locked,
-            fields={"username": new_username, "username_changed_at": now},
-            update_fields=["username", "username_changed_at"],
-        )
-    except Conflict as error:
-        raise Conflict(USERNAME_TAKEN, field="newUsername") from error
+    _save_username(
+        user=locked,
+        fields={"username": new_username, "username_changed_at": now},
+        update_fields=["username", "username_changed_at"],
+        field="newUsername",
+    )
     return locked
 
 
@@ -254,9 +260,33 @@ def profile_photo_delete(*, photo: ProfilePhoto) -> None:
 # --- Follows ---------------------------------------------------------------------------------
 
 
+def _lock_users(pks: Iterable[str], *, of_user: str | None = None) -> set[str]:
+    """Lock these user rows in primary-key order and return the pks that still exist.
+
+    Every write that moves follow counters takes its user rows this way before it touches a
+    Follow row, so follows, unfollows and account deletions queue instead of deadlocking.
+    `of_user` (an account about to be deleted) gets FOR UPDATE, which also blocks new Follow
+    rows pointing at it; the others FOR NO KEY UPDATE, which lets unrelated follows insert.
+    """
+    pks = set(pks)
+    if of_user is None:
+        groups = [(pks, True)]
+    else:
+        groups = [
+            ({pk for pk in pks if pk < of_user}, True),
+            ({of_user}, False),
+            ({pk for pk in pks if pk > of_user}, True),
+        ]
+    found = set()
+    for group, no_key in groups:
+        if group:
+            rows = User.objects.select_for_update(no_key=no_key).filter(pk__in=group)
+            found.update(rows.order_by("pk").values_list("pk", flat=True))
+    return found
+
+
 def _move_counters(*, follower_id: str, followee_id: str, step: int) -> None:
-    """One F() update per side, always in primary-key order, so that A following B while B
-    follows A cannot deadlock on the two rows."""
+    """One F() update per side, in primary-key order (the rows are already locked)."""
     updates = {
         follower_id: {"following_count": F("following_count") + step},
         followee_id: {"followers_count": F("followers_count") + step},
@@ -269,18 +299,21 @@ def _move_counters(*, follower_id: str, followee_id: str, step: int) -> None:
 def follow_create(*, follower: User, followee: User) -> bool:
     """Follow `followee`; return whether the caller already followed them.
 
-    Refuses following yourself (InvalidInput). The counters move only when a row is really
-    inserted: of two concurrent requests for one pair, the unique constraint lets one in.
+    Refuses following yourself (InvalidInput) and a followee deleted meanwhile (NotFound).
+    The counters move only when a row is really inserted: of two concurrent requests for one
+    pair, the unique constraint lets one in.
     """
     if follower.pk == followee.pk:
         raise InvalidInput(CANNOT_FOLLOW_SELF)
+    if len(_lock_users([follower.pk, followee.pk])) < 2:
+        raise NotFound()
     try:
         with transaction.atomic():
             Follow.objects.create(follower=follower, followee=followee)
     except IntegrityError:
         if Follow.objects.filter(follower=follower, followee=followee).exists():
             return True
-        raise NotFound() from None  # the followee was deleted meanwhile
+        raise NotFound() from None
     _move_counters(follower_id=follower.pk, followee_id=followee.pk, step=1)
     return False
 
@@ -294,20 +327,55 @@ def follow_delete(*, follower: User, followee: User) -> bool:
     """
     if follower.pk == followee.pk:
         raise InvalidInput(CANNOT_FOLLOW_SELF)
+    _lock_users([follower.pk, followee.pk])
     deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
     if deleted:
         _move_counters(follower_id=follower.pk, followee_id=followee.pk, step=-1)
     return bool(deleted)
 
 
+def _follows_of(user_pk: str) -> list[tuple[str, str, str]]:
+    return list(
+        Follow.objects.filter(Q(follower_id=user_pk) | Q(followee_id=user_pk)).values_list(
+            "pk", "follower_id", "followee_id"
+        )
+    )
+
+
 @transaction.atomic
 def user_delete(*, user: User) -> None:
     """Delete an account (the admin's tool): the counters of everyone it followed or who
-    followed it move down first, and its photo files go after the commit."""
-    followee_ids = list(Follow.objects.filter(follower=user).values_list("followee_id", flat=True))
-    follower_ids = list(Follow.objects.filter(followee=user).values_list("follower_id", flat=True))
-    User.objects.filter(pk__in=followee_ids).update(followers_count=F("followers_count") - 1)
-    User.objects.filter(pk__in=follower_ids).update(following_count=F("following_count") - 1)
+    followed it move down by the Follow rows really deleted here, and its photo files go
+    after the commit.
+
+    The account and everyone it is linked to by a follow are locked first (in the same order
+    as follows and unfollows lock them), so a concurrent follow or unfollow either finishes
+    before and is counted, or waits and then finds the account gone.
+    """
+    others = {pk for _id, a, b in _follows_of(user.pk) for pk in (a, b)} - {user.pk}
+    if user.pk not in _lock_users([user.pk, *others], of_user=user.pk):
+        return  # already deleted
+    follows = _follows_of(user.pk)
+    # A follow that committed between the first read and the locks: lock its other side too.
+    _lock_users({pk for _id, a, b in follows for pk in (a, b)} - {user.pk} - others)
+    Follow.objects.filter(pk__in=[pk for pk, _a, _b in follows]).delete()
+    # A pair follows at most once each way, so each other account loses at most one of each.
+    lost_follower = {b for _pk, a, b in follows if a == user.pk}  # U followed them
+    lost_followee = {a for _pk, a, b in follows if b == user.pk}  # they followed U
+    groups = [
+        (lost_follower - lost_followee, {"followers_count": F("followers_count") - 1}),
+        (lost_followee - lost_follower, {"following_count": F("following_count") - 1}),
+        (
+            lost_follower & lost_followee,
+            {
+                "followers_count": F("followers_count") - 1,
+                "following_count": F("following_count") - 1,
+            },
+        ),
+    ]
+    for pks, update in groups:
+        if pks:  # the rows are locked already, so one UPDATE per group cannot deadlock
+            User.objects.filter(pk__in=pks).update(**update)
     files = [item for photo in user.profile_photos.all() for item in _photo_files(photo)]
     _delete_files_on_commit(files)
     user.delete()

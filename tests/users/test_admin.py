@@ -1,9 +1,13 @@
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 
 from tests.factories import FollowFactory, StaffFactory, UserFactory, image_upload
+from tests.helpers import assert_error
 from users import services
+from users.admin import UserAdmin
 from users.models import Follow, ProfilePhoto, User
+from users.sessions import tokens_for_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
@@ -191,3 +195,118 @@ def test_bulk_deleting_users_goes_through_the_service(admin_client, user, other_
 
     assert response.status_code == 302
     assert User.objects.get(pk=other_user.pk).followers_count == 0
+
+
+IDENTITY_FIELDS = (
+    "username",
+    "email",
+    "email_verified",
+    "country_code",
+    "phone_number",
+    "interests",
+)
+
+
+def change_url(user: User) -> str:
+    return f"/admin/users/user/{user.pk}/change/"
+
+
+def change_form_data(admin_client, user: User, **changes) -> dict:
+    """What the change form posts as it stands, with `changes` on top."""
+    form = admin_client.get(change_url(user)).context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        data[name] = "on" if value is True else value
+    for name, value in changes.items():
+        if value is False:
+            data.pop(name, None)
+        else:
+            data[name] = value
+    return data
+
+
+def test_identity_fields_are_read_only_in_the_change_form(admin_client, user):
+    form = admin_client.get(change_url(user)).context["adminform"].form
+    for name in IDENTITY_FIELDS:
+        assert name not in form.fields, name
+
+
+def test_posting_identity_fields_changes_none_of_them(admin_client, user, other_user):
+    User.objects.filter(pk=user.pk).update(email_verified=False, interests=["music"])
+    before = User.objects.values(*IDENTITY_FIELDS).get(pk=user.pk)
+    data = change_form_data(admin_client, user, bio="moderated")
+    data.update(
+        username="renamed",
+        email=other_user.email,
+        email_verified="on",
+        country_code="1",
+        phone_number="2025550100",
+        interests='{"not": "a list"}',
+    )
+
+    response = admin_client.post(change_url(user), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert User.objects.values(*IDENTITY_FIELDS).get(pk=user.pk) == before
+    assert User.objects.get(pk=user.pk).bio == "moderated"
+
+
+def test_staff_still_give_a_new_staff_member_a_username_and_email(admin_client):
+    form = admin_client.get("/admin/users/user/add/").context["adminform"].form
+    assert {"username", "email"} <= set(form.fields)
+
+
+def test_a_save_does_not_overwrite_counters_moved_meanwhile(admin_client, user, monkeypatch):
+    """The form is built from the row as it was; a follow or a payment committed before the
+    save must survive it."""
+    data = change_form_data(admin_client, user, bio="moderated")
+    original_get_object = UserAdmin.get_object
+
+    def get_object_then_others_write(self, request, object_id, from_field=None):
+        found = original_get_object(self, request, object_id, from_field)
+        User.objects.filter(pk=user.pk).update(followers_count=5, credit_balance=7)
+        return found
+
+    monkeypatch.setattr(UserAdmin, "get_object", get_object_then_others_write)
+
+    assert admin_client.post(change_url(user), data).status_code == 302
+
+    saved = User.objects.get(pk=user.pk)
+    assert (saved.bio, saved.followers_count, saved.credit_balance) == ("moderated", 5, 7)
+
+
+def test_deactivating_a_user_ends_their_sessions(admin_client, user):
+    tokens = tokens_for_user(user=user)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+    assert api.get("/api/v1/users/me").status_code == 200
+
+    response = admin_client.post(
+        change_url(user), change_form_data(admin_client, user, is_active=False)
+    )
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.is_active is False
+    assert user.session_version == 1
+    assert_error(api.get("/api/v1/users/me"), 401)
+    # Reactivated later, the account does not get its old sessions back.
+    response = admin_client.post(
+        change_url(user), change_form_data(admin_client, user, is_active="on")
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=user.pk).is_active is True
+    assert_error(api.get("/api/v1/users/me"), 401)
+    refresh = APIClient().post(
+        "/api/v1/auth/refresh", {"refreshToken": tokens["refresh_token"]}, format="json"
+    )
+    assert_error(refresh, 401)
+
+
+def test_other_admin_edits_keep_the_sessions(admin_client, user):
+    response = admin_client.post(change_url(user), change_form_data(admin_client, user, bio="x"))
+    assert response.status_code == 302
+    assert User.objects.get(pk=user.pk).session_version == 0

@@ -27,6 +27,8 @@ def test_seed_makes_an_admin_app_users_photos_and_follows():
     assert app_users.count() >= 6
     for user in app_users:
         assert user.registration_completed
+        # They sign in by email: only a verified address is a sign-in identity.
+        assert (user.email, user.email_verified) == (f"{user.username}@example.com", True)
         assert user.profile_photo is not None
         assert user.followers_count == Follow.objects.filter(followee=user).count()
         assert user.following_count == Follow.objects.filter(follower=user).count()
@@ -56,3 +58,18 @@ def test_demo_users_are_searchable(client_for):
     client = client_for(User.objects.get(username="demo_ayse"))
     response = client.get("/api/v1/users/search", {"q": "demo_"})
     assert response.json()["data"]["pagination"]["totalItems"] == 6
+
+
+def test_a_rerun_verifies_the_emails_of_demo_users_seeded_before():
+    demo.seed(io.StringIO())
+    User.objects.filter(username__startswith="demo_").update(email_verified=False)
+    User.objects.filter(username="demo_can").update(email="changed@example.com")
+
+    demo.seed(io.StringIO())
+
+    verified = dict(
+        User.objects.filter(username__startswith="demo_").values_list("username", "email_verified")
+    )
+    # An address someone changed is not the demo's to vouch for.
+    assert verified.pop("demo_can") is False
+    assert set(verified.values()) == {True}

@@ -1,11 +1,13 @@
 """Counters stay equal to the real rows when follows and unfollows race (PostgreSQL only)."""
 
+import contextlib
 import random
 import threading
 
 import pytest
 from django.db import connection
 
+from config.api.errors import NotFound
 from tests.factories import UserFactory
 from users import services
 from users.models import Follow, User
@@ -87,4 +89,46 @@ def test_mutual_follows_at_once_do_not_deadlock():
 
     assert run_in_threads(jobs) == []
     assert Follow.objects.count() == 2
+    assert_counters_match_rows()
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_deleting_an_account_while_its_follows_change_keeps_the_counters_right(round_):
+    """user_delete against unfollows, follows and refollows of the same account at once:
+    each Follow row is counted off exactly once, and no counter goes below zero (the CHECK
+    would make that a 500)."""
+    account = UserFactory()
+    followers = [UserFactory() for _ in range(6)]
+    followees = [UserFactory() for _ in range(6)]
+    newcomers = [UserFactory() for _ in range(3)]
+    for other in followers:
+        services.follow_create(follower=other, followee=account)
+    for other in followees:
+        services.follow_create(follower=account, followee=other)
+
+    def fresh():
+        # Each request loads its own instance (a deleted instance loses its pk).
+        return User.objects.get(pk=account.pk)
+
+    def follow_newcomer(newcomer):
+        def job():
+            with contextlib.suppress(NotFound):  # the account was deleted first
+                services.follow_create(follower=newcomer, followee=fresh())
+
+        return job
+
+    jobs = [lambda: services.user_delete(user=fresh())]
+    jobs += [
+        (lambda other=other: services.follow_delete(follower=other, followee=fresh()))
+        for other in followers
+    ]
+    jobs += [
+        (lambda other=other: services.follow_delete(follower=fresh(), followee=other))
+        for other in followees
+    ]
+    jobs += [follow_newcomer(newcomer) for newcomer in newcomers]
+
+    assert run_in_threads(jobs) == []
+    assert not User.objects.filter(pk=account.pk).exists()
+    assert not Follow.objects.exists()
     assert_counters_match_rows()

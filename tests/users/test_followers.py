@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import FollowFactory, UserFactory, image_upload
-from tests.users.helpers import assert_error, assert_ok
+from tests.helpers import assert_error, assert_success
 from users import services
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def test_it_requires_authentication(api_client):
 
 
 def test_no_followers_is_an_empty_page(user_client):
-    assert assert_ok(user_client.get(URL)) == {
+    assert assert_success(user_client.get(URL)) == {
         "users": [],
         "pageInfo": {"nextCursor": None, "hasNextPage": False, "limit": 20},
     }
@@ -53,7 +53,7 @@ def test_it_lists_the_callers_followers_newest_first(user_client, user, other_us
     followers = add_followers(user, 3)
     FollowFactory(follower=user, followee=other_user)  # someone the caller follows: not listed
 
-    data = assert_ok(user_client.get(URL))
+    data = assert_success(user_client.get(URL))
 
     assert [item["_id"] for item in data["users"]] == [f.id for f in reversed(followers)]
     assert set(data["users"][0]) == ITEM_KEYS
@@ -64,7 +64,7 @@ def test_is_following_says_whether_the_caller_follows_back(user_client, user):
     followed_back, not_followed_back = add_followers(user, 2)
     services.follow_create(follower=user, followee=followed_back)
 
-    users = {item["_id"]: item for item in assert_ok(user_client.get(URL))["users"]}
+    users = {item["_id"]: item for item in assert_success(user_client.get(URL))["users"]}
 
     assert users[followed_back.id]["isFollowing"] is True
     assert users[not_followed_back.id]["isFollowing"] is False
@@ -82,7 +82,7 @@ def test_the_cursor_walks_every_follower_once(user_client, user):
     seen, after = [], None
     for _ in range(10):
         params = {"limit": 3, **({"after": after} if after else {})}
-        data = assert_ok(user_client.get(URL, params))
+        data = assert_success(user_client.get(URL, params))
         seen += [item["_id"] for item in data["users"]]
         assert data["pageInfo"]["limit"] == 3
         after = data["pageInfo"]["nextCursor"]
@@ -97,19 +97,19 @@ def test_the_cursor_walks_every_follower_once(user_client, user):
 
 def test_only_the_callers_followers_are_listed(other_client, user):
     add_followers(user, 2)
-    assert assert_ok(other_client.get(URL))["users"] == []
+    assert assert_success(other_client.get(URL))["users"] == []
 
 
 def test_staff_see_their_own_followers(staff_client, staff_user, user):
     services.follow_create(follower=user, followee=staff_user)
-    assert [item["_id"] for item in assert_ok(staff_client.get(URL))["users"]] == [user.id]
+    assert [item["_id"] for item in assert_success(staff_client.get(URL))["users"]] == [user.id]
 
 
 def test_inactive_followers_are_left_out(user_client, user):
     active, inactive = add_followers(user, 2)
     inactive.is_active = False
     inactive.save()
-    assert [item["_id"] for item in assert_ok(user_client.get(URL))["users"]] == [active.id]
+    assert [item["_id"] for item in assert_success(user_client.get(URL))["users"]] == [active.id]
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_inactive_followers_are_left_out(user_client, user):
     [("5", 5), ("50", 50), ("51", 50), ("1000", 50), ("0", 20), ("-1", 20), ("abc", 20)],
 )
 def test_the_limit_is_lenient(user_client, limit, expected):
-    assert assert_ok(user_client.get(URL, {"limit": limit}))["pageInfo"]["limit"] == expected
+    assert assert_success(user_client.get(URL, {"limit": limit}))["pageInfo"]["limit"] == expected
 
 
 def _b64(text: str) -> str:
@@ -145,7 +145,7 @@ def test_a_malformed_cursor_is_a_400(user_client, user, cursor):
 
 def test_an_empty_cursor_means_the_first_page(user_client, user):
     add_followers(user, 1)
-    assert len(assert_ok(user_client.get(URL, {"after": ""}))["users"]) == 1
+    assert len(assert_success(user_client.get(URL, {"after": ""}))["users"]) == 1
 
 
 @pytest.mark.parametrize("page_size", [2, 25])
@@ -159,7 +159,7 @@ def test_the_query_count_does_not_grow_with_the_page(
 
     # The token's user, then one query for the page with photos and follow-backs.
     with django_assert_max_num_queries(2):
-        data = assert_ok(user_client.get(URL, {"limit": page_size}))
+        data = assert_success(user_client.get(URL, {"limit": page_size}))
     assert len(data["users"]) == page_size
     assert data["pageInfo"]["hasNextPage"] is True
     assert any(item["isFollowing"] for item in data["users"])

@@ -1,7 +1,9 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import FollowFactory, UserFactory
-from tests.users.helpers import assert_error, assert_ok
+from tests.helpers import assert_error, assert_success
 from users import services
 from users.models import Follow, User
 
@@ -27,7 +29,7 @@ def counters(user) -> tuple[int, int]:
 
 
 def test_following_creates_the_row_and_moves_both_counters(user_client, user, other_user):
-    data = assert_ok(user_client.post(follow_url(other_user)), 201)
+    data = assert_success(user_client.post(follow_url(other_user)), 201)
 
     assert data == {"isFollowing": True, "previouslyFollowing": False}
     assert Follow.objects.filter(follower=user, followee=other_user).count() == 1
@@ -36,8 +38,8 @@ def test_following_creates_the_row_and_moves_both_counters(user_client, user, ot
 
 
 def test_following_again_is_a_200_and_counts_once(user_client, user, other_user):
-    assert_ok(user_client.post(follow_url(other_user)), 201)
-    data = assert_ok(user_client.post(follow_url(other_user)), 200)
+    assert_success(user_client.post(follow_url(other_user)), 201)
+    data = assert_success(user_client.post(follow_url(other_user)), 200)
 
     assert data == {"isFollowing": True, "previouslyFollowing": True}
     assert Follow.objects.count() == 1
@@ -82,13 +84,15 @@ def test_it_requires_authentication(api_client, other_user, method):
 
 
 def test_staff_follow_like_anyone(staff_client, staff_user, user):
-    assert_ok(staff_client.post(follow_url(user)), 201)
+    assert_success(staff_client.post(follow_url(user)), 201)
     assert counters(user) == (1, 0)
     assert counters(staff_user) == (0, 1)
 
 
 def test_a_body_is_ignored(user_client, other_user):
-    assert_ok(user_client.post(follow_url(other_user), {"followerId": "x"}, format="json"), 201)
+    assert_success(
+        user_client.post(follow_url(other_user), {"followerId": "x"}, format="json"), 201
+    )
 
 
 @pytest.mark.parametrize("method", ["put", "patch"])
@@ -102,7 +106,7 @@ def test_other_methods_are_405(user_client, other_user, method):
 def test_unfollowing_deletes_the_row_and_moves_both_counters(user_client, user, other_user):
     services.follow_create(follower=user, followee=other_user)
 
-    data = assert_ok(user_client.delete(follow_url(other_user)))
+    data = assert_success(user_client.delete(follow_url(other_user)))
 
     assert data == {"isFollowing": False, "previouslyFollowing": True}
     assert not Follow.objects.exists()
@@ -113,7 +117,7 @@ def test_unfollowing_deletes_the_row_and_moves_both_counters(user_client, user, 
 def test_unfollowing_someone_you_do_not_follow_changes_nothing(user_client, user, other_user):
     services.follow_create(follower=other_user, followee=user)
 
-    data = assert_ok(user_client.delete(follow_url(other_user)))
+    data = assert_success(user_client.delete(follow_url(other_user)))
 
     assert data == {"isFollowing": False, "previouslyFollowing": False}
     assert Follow.objects.count() == 1
@@ -129,7 +133,7 @@ def test_an_unfollow_only_touches_the_callers_own_follow(other_client, user, oth
     third = UserFactory()
     services.follow_create(follower=user, followee=third)
 
-    assert_ok(other_client.delete(follow_url(third)))
+    assert_success(other_client.delete(follow_url(third)))
 
     assert Follow.objects.filter(follower=user, followee=third).exists()
     assert counters(third) == (1, 0)
@@ -139,18 +143,18 @@ def test_an_unfollow_only_touches_the_callers_own_follow(other_client, user, oth
 
 
 def test_status_says_whether_the_caller_follows(user_client, user, other_user):
-    assert assert_ok(user_client.get(status_url(other_user))) == {"isFollowing": False}
+    assert assert_success(user_client.get(status_url(other_user))) == {"isFollowing": False}
     FollowFactory(follower=user, followee=other_user)
-    assert assert_ok(user_client.get(status_url(other_user))) == {"isFollowing": True}
+    assert assert_success(user_client.get(status_url(other_user))) == {"isFollowing": True}
 
 
 def test_status_is_directional(user_client, user, other_user):
     FollowFactory(follower=other_user, followee=user)
-    assert assert_ok(user_client.get(status_url(other_user))) == {"isFollowing": False}
+    assert assert_success(user_client.get(status_url(other_user))) == {"isFollowing": False}
 
 
 def test_status_of_yourself_is_false(user_client, user):
-    assert assert_ok(user_client.get(status_url(user))) == {"isFollowing": False}
+    assert assert_success(user_client.get(status_url(user))) == {"isFollowing": False}
 
 
 @pytest.mark.parametrize("target", [UNKNOWN_ID, "nope"])
@@ -163,15 +167,15 @@ def test_status_requires_authentication(api_client, other_user):
 
 
 def test_staff_can_ask_status(staff_client, user):
-    assert assert_ok(staff_client.get(status_url(user))) == {"isFollowing": False}
+    assert assert_success(staff_client.get(status_url(user))) == {"isFollowing": False}
 
 
 # --- Services ----------------------------------------------------------------------------------
 
 
 def test_the_profile_counters_follow_the_follows(user_client, api_client, user, other_user):
-    assert_ok(user_client.post(follow_url(other_user)), 201)
-    data = assert_ok(api_client.get(f"/api/v1/users/profile/{other_user.id}"))
+    assert_success(user_client.post(follow_url(other_user)), 201)
+    data = assert_success(api_client.get(f"/api/v1/users/profile/{other_user.id}"))
     assert (data["followersCount"], data["followingCount"]) == (1, 0)
 
 
@@ -185,6 +189,47 @@ def test_deleting_a_user_fixes_the_counters_of_the_others(user, other_user):
     assert counters(other_user) == (0, 0)
     assert counters(third) == (0, 0)
     assert not Follow.objects.exists()
+
+
+def test_deleting_a_user_in_mutual_follows_moves_both_counters_once(user, other_user):
+    bystander = UserFactory()
+    services.follow_create(follower=user, followee=other_user)
+    services.follow_create(follower=other_user, followee=user)
+    services.follow_create(follower=other_user, followee=bystander)
+
+    services.user_delete(user=user)
+
+    assert counters(other_user) == (0, 1)
+    assert counters(bystander) == (1, 0)
+    assert list(Follow.objects.values_list("follower_id", "followee_id")) == [
+        (other_user.pk, bystander.pk)
+    ]
+
+
+def test_deleting_a_user_that_is_already_gone_changes_nothing(user, other_user):
+    services.follow_create(follower=other_user, followee=user)
+    stale = User.objects.get(pk=user.pk)
+    services.user_delete(user=user)
+
+    services.user_delete(user=stale)
+
+    assert counters(other_user) == (0, 0)
+
+
+def test_deleting_a_user_takes_the_same_queries_whatever_its_follows():
+    """The counter updates are one per kind, not one per account (the cascade to other
+    apps' rows is what it is, and the same for both)."""
+
+    def queries_to_delete(follows: int) -> int:
+        account = UserFactory()
+        for other in UserFactory.create_batch(follows):
+            services.follow_create(follower=other, followee=account)
+            services.follow_create(follower=account, followee=other)
+        with CaptureQueriesContext(connection) as captured:
+            services.user_delete(user=account)
+        return len(captured)
+
+    assert queries_to_delete(2) == queries_to_delete(20)
 
 
 # --- Staff accounts are not app users: like an unknown user -----------------------------------

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.users.helpers import assert_error
+from tests.helpers import assert_error, assert_success
+from users.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -68,14 +69,68 @@ def test_hostile_values_never_give_a_500(user_client, method, url, field, value)
     assert response.json()["isSuccess"] is (response.status_code < 400)
 
 
+def user_row(user) -> dict:
+    return User.objects.values().get(pk=user.pk)
+
+
 @pytest.mark.parametrize(
-    "body", [[], [1, 2], "text", 42, None, True, {"__proto__": {"admin": True}}]
+    ("body", "message"),
+    [
+        ("[]", "Invalid data. Expected a dictionary, but got list."),
+        ("[1, 2]", "Invalid data. Expected a dictionary, but got list."),
+        ('"text"', "Invalid data. Expected a dictionary, but got str."),
+        ("42", "Invalid data. Expected a dictionary, but got int."),
+        ("1.5", "Invalid data. Expected a dictionary, but got float."),
+        ("true", "Invalid data. Expected a dictionary, but got bool."),
+        ("null", "No data provided"),
+    ],
 )
 @pytest.mark.parametrize(("method", "url", "_fields"), ENDPOINTS)
-def test_non_object_bodies_are_a_400(user_client, method, url, _fields, body):
-    response = getattr(user_client, method)(url, body, format="json")
-    if response.status_code != 200:
-        assert_error(response, 400)
+def test_non_object_bodies_are_a_400(user_client, user, method, url, _fields, body, message):
+    before = user_row(user)
+
+    response = getattr(user_client, method)(url, body, content_type="application/json")
+
+    assert_error(response, 400, [message])
+    assert user_row(user) == before
+
+
+PROTO_BODY = {"__proto__": {"admin": True, "isStaff": True}, "constructor": {"x": 1}}
+
+
+def test_a_proto_key_in_a_profile_update_is_ignored(user_client, user):
+    before = user_row(user)
+
+    assert_success(user_client.patch("/api/v1/users/me", PROTO_BODY, format="json"))
+
+    assert user_row(user) == before
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "errors"),
+    [
+        (
+            "post",
+            "/api/v1/onboarding/step-1",
+            [
+                "name: This field is required.",
+                "surname: This field is required.",
+                "username: This field is required.",
+                "birthDate: This field is required.",
+            ],
+        ),
+        ("post", "/api/v1/onboarding/step-2", ["gender: This field is required."]),
+        ("post", "/api/v1/onboarding/step-3", ["interests: This field is required."]),
+        ("patch", "/api/v1/users/username", ["newUsername: This field is required."]),
+    ],
+)
+def test_a_proto_key_alone_is_missing_fields(user_client, user, method, url, errors):
+    before = user_row(user)
+
+    response = getattr(user_client, method)(url, PROTO_BODY, format="json")
+
+    assert_error(response, 400, errors)
+    assert user_row(user) == before
 
 
 @pytest.mark.parametrize(

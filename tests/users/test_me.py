@@ -5,7 +5,7 @@ import pytest
 import time_machine
 
 from tests.factories import UserFactory
-from tests.users.helpers import assert_error, assert_ok
+from tests.helpers import assert_error, assert_success
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ USER_KEYS = PUBLIC_PROFILE_KEYS | {
 
 
 def test_it_returns_the_callers_full_record(user_client, user):
-    data = assert_ok(user_client.get(URL))
+    data = assert_success(user_client.get(URL))
 
     assert set(data) == USER_KEYS
     assert data["_id"] == user.id
@@ -66,7 +66,7 @@ def test_it_returns_the_callers_full_record(user_client, user):
 
 
 def test_staff_get_their_own_record(staff_client, staff_user):
-    assert assert_ok(staff_client.get(URL))["_id"] == staff_user.id
+    assert assert_success(staff_client.get(URL))["_id"] == staff_user.id
 
 
 @pytest.mark.parametrize("method", ["get", "patch"])
@@ -97,7 +97,7 @@ def test_it_updates_the_listed_fields(user_client, user):
         "facebook": "ayse_f",
         "email": "Ayse@Example.com",
     }
-    data = assert_ok(user_client.patch(URL, payload, format="json"))
+    data = assert_success(user_client.patch(URL, payload, format="json"))
 
     assert data["name"] == "Ayşe"
     assert data["birthDate"] == "1998-04-21"
@@ -117,7 +117,7 @@ def test_it_updates_the_listed_fields(user_client, user):
 
 def test_a_partial_update_leaves_other_fields_alone(user_client, user):
     before = user.surname
-    assert_ok(user_client.patch(URL, {"bio": ""}, format="json"))
+    assert_success(user_client.patch(URL, {"bio": ""}, format="json"))
     user.refresh_from_db()
     assert user.bio == ""
     assert user.surname == before
@@ -141,7 +141,7 @@ def test_server_owned_fields_are_ignored(user_client, user):
         "_id": "64d15f9e2e6c8f4d5a123456",
         "bio": "kept",
     }
-    data = assert_ok(user_client.patch(URL, payload, format="json"))
+    data = assert_success(user_client.patch(URL, payload, format="json"))
 
     assert data["bio"] == "kept"
     user.refresh_from_db()
@@ -158,14 +158,17 @@ def test_server_owned_fields_are_ignored(user_client, user):
 
 
 def test_interests_are_deduplicated_in_order(user_client, user):
-    data = assert_ok(user_client.patch(URL, {"interests": ["art", "music", "art"]}, format="json"))
+    data = assert_success(
+        user_client.patch(URL, {"interests": ["art", "music", "art"]}, format="json")
+    )
     assert data["interests"] == ["art", "music"]
 
 
 def test_expertise_can_be_cleared(user_client, user):
     User.objects.filter(pk=user.pk).update(expertise="chef")
     assert (
-        assert_ok(user_client.patch(URL, {"expertise": None}, format="json"))["expertise"] is None
+        assert_success(user_client.patch(URL, {"expertise": None}, format="json"))["expertise"]
+        is None
     )
 
 
@@ -245,12 +248,12 @@ def test_it_refuses_impossible_birth_dates(client_for, user, birth_date, message
 def test_thirteen_today_is_old_enough_and_the_age_shows(client_for, user):
     with time_machine.travel(NOON_MAY_22, tick=False):
         response = client_for(user).patch(URL, {"birthDate": "2013-05-22"}, format="json")
-    data = assert_ok(response)
+    data = assert_success(response)
     assert data["age"] == 13
 
 
 def test_a_date_time_birth_date_is_read_as_its_date(user_client):
-    data = assert_ok(
+    data = assert_success(
         user_client.patch(URL, {"birthDate": "1990-06-01T00:00:00.000Z"}, format="json")
     )
     assert data["birthDate"] == "1990-06-01"
@@ -268,7 +271,7 @@ def test_an_email_of_another_account_is_a_409_ignoring_case(user_client, user, o
 
 
 def test_keeping_your_own_email_is_fine(user_client, user):
-    assert_ok(user_client.patch(URL, {"email": user.email.upper()}, format="json"))
+    assert_success(user_client.patch(URL, {"email": user.email.upper()}, format="json"))
 
 
 def test_messages_follow_x_language(user_client, other_user):
@@ -304,3 +307,57 @@ def test_text_fields_use_the_shared_strict_string_field():
     assert isinstance(
         serializers.UsernameChangeSerializer().fields["new_username"], StrictCharField
     )
+
+
+def test_a_new_email_is_unverified(user_client, user):
+    User.objects.filter(pk=user.pk).update(email_verified=True)
+
+    data = assert_success(
+        user_client.patch(URL, {"email": "New.Address@Example.com"}, format="json")
+    )
+
+    assert data["email"] == "new.address@example.com"
+    user.refresh_from_db()
+    assert (user.email, user.email_verified) == ("new.address@example.com", False)
+
+
+def test_an_email_where_there_was_none_is_unverified(client_for):
+    # A stale flag on a row without an address must not make a typed-in address a sign-in.
+    user = UserFactory(email=None, email_verified=True)
+
+    assert_success(client_for(user).patch(URL, {"email": "first@example.com"}, format="json"))
+
+    user.refresh_from_db()
+    assert (user.email, user.email_verified) == ("first@example.com", False)
+
+
+@pytest.mark.parametrize("verified", [True, False])
+def test_the_same_email_in_another_case_keeps_its_verification(client_for, verified):
+    user = UserFactory(email="same@example.com", email_verified=verified)
+
+    assert_success(client_for(user).patch(URL, {"email": "SAME@example.com"}, format="json"))
+
+    user.refresh_from_db()
+    assert (user.email, user.email_verified) == ("same@example.com", verified)
+
+
+def test_other_fields_leave_the_verification_alone(client_for):
+    user = UserFactory(email_verified=True)
+
+    assert_success(client_for(user).patch(URL, {"bio": "new bio"}, format="json"))
+
+    user.refresh_from_db()
+    assert user.email_verified is True
+
+
+def test_a_taken_email_changes_neither_address_nor_verification(client_for, other_user):
+    user = UserFactory(email="mine@example.com", email_verified=True)
+
+    assert_error(
+        client_for(user).patch(URL, {"email": other_user.email, "bio": "x"}, format="json"),
+        409,
+        ["email: This email address is already used by another account."],
+    )
+
+    user.refresh_from_db()
+    assert (user.email, user.email_verified, user.bio) == ("mine@example.com", True, "")

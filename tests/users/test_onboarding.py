@@ -4,7 +4,7 @@ import pytest
 import time_machine
 
 from tests.factories import UserFactory
-from tests.users.helpers import assert_error, assert_ok
+from tests.helpers import assert_error, assert_success
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -35,19 +35,19 @@ def test_every_step_requires_authentication(api_client, url, body):
 
 
 def test_the_three_steps_complete_the_registration(newcomer_client, newcomer):
-    data = assert_ok(newcomer_client.post(STEP_1, STEP_1_BODY, format="json"))
+    data = assert_success(newcomer_client.post(STEP_1, STEP_1_BODY, format="json"))
     assert data["username"] == "ayse.k"
     assert data["name"] == "Ayse"
     assert data["birthDate"] == "1998-04-21"
     assert data["registrationCompleted"] is False
     assert data["usernameChangedAt"] is None
 
-    data = assert_ok(newcomer_client.post(STEP_2, {"gender": "female"}, format="json"))
+    data = assert_success(newcomer_client.post(STEP_2, {"gender": "female"}, format="json"))
     assert data["gender"] == "female"
     assert data["registrationCompleted"] is False
 
     body = {"interests": ["music", "travel"], "expertise": "musician"}
-    data = assert_ok(newcomer_client.post(STEP_3, body, format="json"))
+    data = assert_success(newcomer_client.post(STEP_3, body, format="json"))
     assert data["interests"] == ["music", "travel"]
     assert data["expertise"] == "musician"
     assert data["registrationCompleted"] is True
@@ -58,26 +58,26 @@ def test_the_three_steps_complete_the_registration(newcomer_client, newcomer):
 
 
 def test_the_steps_may_come_in_any_order_and_be_redone(newcomer_client, newcomer):
-    assert_ok(newcomer_client.post(STEP_3, {"interests": []}, format="json"))
-    assert_ok(newcomer_client.post(STEP_2, {"gender": "other"}, format="json"))
-    assert_ok(newcomer_client.post(STEP_1, STEP_1_BODY, format="json"))
-    data = assert_ok(
+    assert_success(newcomer_client.post(STEP_3, {"interests": []}, format="json"))
+    assert_success(newcomer_client.post(STEP_2, {"gender": "other"}, format="json"))
+    assert_success(newcomer_client.post(STEP_1, STEP_1_BODY, format="json"))
+    data = assert_success(
         newcomer_client.post(STEP_1, {**STEP_1_BODY, "username": "ayse.kaya"}, format="json")
     )
     assert data["username"] == "ayse.kaya"
     assert data["registrationCompleted"] is True
-    data = assert_ok(newcomer_client.post(STEP_2, {"gender": "female"}, format="json"))
+    data = assert_success(newcomer_client.post(STEP_2, {"gender": "female"}, format="json"))
     assert data["gender"] == "female"
     assert data["registrationCompleted"] is True
 
 
 def test_step_3_expertise_is_optional(newcomer_client):
-    data = assert_ok(newcomer_client.post(STEP_3, {"interests": ["art"]}, format="json"))
+    data = assert_success(newcomer_client.post(STEP_3, {"interests": ["art"]}, format="json"))
     assert data["expertise"] is None
 
 
 def test_step_1_lowercases_the_username(newcomer_client):
-    data = assert_ok(
+    data = assert_success(
         newcomer_client.post(STEP_1, {**STEP_1_BODY, "username": "Ayse.K"}, format="json")
     )
     assert data["username"] == "ayse.k"
@@ -96,7 +96,7 @@ def test_step_1_refuses_a_taken_username_ignoring_case(newcomer_client, newcomer
 
 
 def test_step_1_keeps_your_own_username(user_client, user):
-    data = assert_ok(user_client.post(STEP_1, {**STEP_1_BODY, "username": user.username}))
+    data = assert_success(user_client.post(STEP_1, {**STEP_1_BODY, "username": user.username}))
     assert data["username"] == user.username
 
 
@@ -159,21 +159,21 @@ def test_steps_2_and_3_refuse_bad_input(newcomer_client, newcomer, url, body, er
 
 
 def test_setting_the_username_at_onboarding_does_not_block_a_change(newcomer_client, newcomer):
-    assert_ok(newcomer_client.post(STEP_1, STEP_1_BODY, format="json"))
-    data = assert_ok(
+    assert_success(newcomer_client.post(STEP_1, STEP_1_BODY, format="json"))
+    data = assert_success(
         newcomer_client.patch("/api/v1/users/username", {"newUsername": "ayse.new"}, format="json")
     )
     assert data["username"] == "ayse.new"
 
 
 def test_staff_can_onboard_themselves(staff_client, staff_user):
-    assert_ok(staff_client.post(STEP_2, {"gender": "male"}, format="json"))
+    assert_success(staff_client.post(STEP_2, {"gender": "male"}, format="json"))
     staff_user.refresh_from_db()
     assert staff_user.gender == "male"
 
 
 def test_a_form_encoded_body_works_too(newcomer_client):
-    data = assert_ok(newcomer_client.post(STEP_2, {"gender": "male"}, format="multipart"))
+    data = assert_success(newcomer_client.post(STEP_2, {"gender": "male"}, format="multipart"))
     assert data["gender"] == "male"
 
 
@@ -197,9 +197,9 @@ TOO_SOON = (
 
 def test_step_1_cannot_change_a_username_changed_within_30_days(client_for, newcomer):
     with time_machine.travel(START - datetime.timedelta(days=1), tick=False):
-        assert_ok(client_for(newcomer).post(STEP_1, STEP_1_BODY, format="json"))
+        assert_success(client_for(newcomer).post(STEP_1, STEP_1_BODY, format="json"))
     with time_machine.travel(START, tick=False):
-        assert_ok(
+        assert_success(
             client_for(newcomer).patch(
                 "/api/v1/users/username", {"newUsername": "ayse.live"}, format="json"
             )
@@ -222,11 +222,11 @@ def test_a_second_step_1_with_another_username_is_a_change_and_starts_the_clock(
     client_for, newcomer
 ):
     with time_machine.travel(START - datetime.timedelta(days=3), tick=False):
-        data = assert_ok(client_for(newcomer).post(STEP_1, STEP_1_BODY, format="json"))
+        data = assert_success(client_for(newcomer).post(STEP_1, STEP_1_BODY, format="json"))
     assert data["usernameChangedAt"] is None
 
     with time_machine.travel(START, tick=False):
-        data = assert_ok(
+        data = assert_success(
             client_for(newcomer).post(
                 STEP_1, {**STEP_1_BODY, "username": "ayse.kaya"}, format="json"
             )
@@ -254,7 +254,7 @@ def test_a_second_step_1_with_another_username_is_a_change_and_starts_the_clock(
     assert User.objects.filter(pk=newcomer.pk).values().get() == before
 
     with time_machine.travel(START + datetime.timedelta(days=30), tick=False):
-        data = assert_ok(
+        data = assert_success(
             client_for(newcomer).post(
                 STEP_1, {**STEP_1_BODY, "username": "ayse.third"}, format="json"
             )
@@ -265,14 +265,14 @@ def test_a_second_step_1_with_another_username_is_a_change_and_starts_the_clock(
 
 def test_step_1_again_with_the_same_username_in_any_case_is_no_change(client_for, newcomer):
     with time_machine.travel(START, tick=False):
-        assert_ok(client_for(newcomer).post(STEP_1, STEP_1_BODY, format="json"))
-        assert_ok(
+        assert_success(client_for(newcomer).post(STEP_1, STEP_1_BODY, format="json"))
+        assert_success(
             client_for(newcomer).patch(
                 "/api/v1/users/username", {"newUsername": "ayse.live"}, format="json"
             )
         )
     with time_machine.travel(START + datetime.timedelta(days=1), tick=False):
-        data = assert_ok(
+        data = assert_success(
             client_for(newcomer).post(
                 STEP_1, {**STEP_1_BODY, "name": "Ayşe", "username": "AYSE.Live"}, format="json"
             )
@@ -340,7 +340,7 @@ def test_the_30_day_message_of_step_1_in_turkish(client_for, user):
 def test_a_birth_date_is_taken_as_written_whatever_the_offset(
     newcomer_client, newcomer, send, sent, stored
 ):
-    data = assert_ok(send(newcomer_client, sent))
+    data = assert_success(send(newcomer_client, sent))
     assert data["birthDate"] == stored.isoformat()
     newcomer.refresh_from_db()
     assert newcomer.birth_date == stored

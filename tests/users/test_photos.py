@@ -9,7 +9,7 @@ from django.db import IntegrityError
 from PIL import Image
 
 from tests.factories import image_upload
-from tests.users.helpers import assert_error, assert_ok
+from tests.helpers import assert_error, assert_success
 from users import services
 from users.models import ProfilePhoto, User
 
@@ -94,7 +94,7 @@ def assert_photo_shape(photo: dict, record: ProfilePhoto):
 
 
 def test_patch_sets_the_photo_and_returns_the_user(user_client, user, settings):
-    data = assert_ok(send(user_client, "patch", PATCH_URL, image_upload()))
+    data = assert_success(send(user_client, "patch", PATCH_URL, image_upload()))
 
     user.refresh_from_db()
     record = user.profile_photo
@@ -105,7 +105,7 @@ def test_patch_sets_the_photo_and_returns_the_user(user_client, user, settings):
 
 
 def test_post_returns_201_with_the_photo_and_sets_it(user_client, user, settings):
-    data = assert_ok(send(user_client, "post", POST_URL, image_upload()), 201)
+    data = assert_success(send(user_client, "post", POST_URL, image_upload()), 201)
 
     user.refresh_from_db()
     assert_photo_shape(data, user.profile_photo)
@@ -116,18 +116,18 @@ def test_post_returns_201_with_the_photo_and_sets_it(user_client, user, settings
     ("name", "fmt"), [("a.jpg", "JPEG"), ("a.png", "PNG"), ("a.webp", "WEBP"), ("noext", "PNG")]
 )
 def test_jpeg_png_and_webp_are_accepted(user_client, user, settings, name, fmt):
-    assert_ok(send(user_client, "patch", PATCH_URL, image_upload(name=name, fmt=fmt)))
+    assert_success(send(user_client, "patch", PATCH_URL, image_upload(name=name, fmt=fmt)))
     user.refresh_from_db()
     assert user.profile_photo is not None
 
 
 def test_the_type_comes_from_the_content_not_the_name(user_client, user):
     png = image_upload(name="photo.gif", fmt="PNG")
-    assert_ok(send(user_client, "patch", PATCH_URL, png))
+    assert_success(send(user_client, "patch", PATCH_URL, png))
 
 
 def test_the_original_is_reencoded_and_variants_are_square_webp(user_client, user, settings):
-    assert_ok(send(user_client, "patch", PATCH_URL, image_upload(size=(120, 80))))
+    assert_success(send(user_client, "patch", PATCH_URL, image_upload(size=(120, 80))))
     user.refresh_from_db()
     photo = user.profile_photo
 
@@ -143,7 +143,7 @@ def test_the_original_is_reencoded_and_variants_are_square_webp(user_client, use
 
 
 def test_exif_orientation_is_applied_and_metadata_stripped(user_client, user):
-    assert_ok(send(user_client, "patch", PATCH_URL, upload(jpeg_with_exif(size=(60, 30)))))
+    assert_success(send(user_client, "patch", PATCH_URL, upload(jpeg_with_exif(size=(60, 30)))))
     user.refresh_from_db()
 
     with user.profile_photo.original.open("rb") as original:
@@ -157,7 +157,7 @@ def test_exif_orientation_is_applied_and_metadata_stripped(user_client, user):
 
 
 def test_a_large_photo_is_scaled_down_to_2048(user_client, user):
-    assert_ok(send(user_client, "patch", PATCH_URL, image_upload(size=(4096, 1024))))
+    assert_success(send(user_client, "patch", PATCH_URL, image_upload(size=(4096, 1024))))
     user.refresh_from_db()
     assert (user.profile_photo.width, user.profile_photo.height) == (2048, 512)
 
@@ -166,13 +166,13 @@ def test_replacing_deletes_the_old_photo_and_its_files(
     user_client, user, settings, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        assert_ok(send(user_client, "patch", PATCH_URL, image_upload()))
+        assert_success(send(user_client, "patch", PATCH_URL, image_upload()))
     user.refresh_from_db()
     old = user.profile_photo
     old_files = stored_files(settings)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        assert_ok(send(user_client, "post", POST_URL, image_upload(fmt="PNG")), 201)
+        assert_success(send(user_client, "post", POST_URL, image_upload(fmt="PNG")), 201)
 
     assert len(callbacks) == 1
     user.refresh_from_db()
@@ -184,9 +184,9 @@ def test_replacing_deletes_the_old_photo_and_its_files(
 
 
 def test_old_files_stay_until_the_transaction_commits(user_client, user, settings):
-    assert_ok(send(user_client, "patch", PATCH_URL, image_upload()))
+    assert_success(send(user_client, "patch", PATCH_URL, image_upload()))
     # In the test transaction nothing has committed, so no deletion has run yet.
-    assert_ok(send(user_client, "patch", PATCH_URL, image_upload()))
+    assert_success(send(user_client, "patch", PATCH_URL, image_upload()))
     assert len(stored_files(settings)) == 8
     assert ProfilePhoto.objects.filter(user=user).count() == 1
 
@@ -258,7 +258,7 @@ def test_bad_files_are_refused_and_nothing_is_stored(
 
 @pytest.mark.parametrize(("method", "url"), BOTH)
 def test_a_refused_upload_keeps_the_current_photo(user_client, user, settings, method, url):
-    assert_ok(send(user_client, "patch", PATCH_URL, image_upload()))
+    assert_success(send(user_client, "patch", PATCH_URL, image_upload()))
     user.refresh_from_db()
     current = user.profile_photo_id
     files = stored_files(settings)
@@ -308,12 +308,12 @@ def test_an_upload_only_ever_changes_the_callers_photo(other_client, other_user,
 
 
 def test_staff_can_set_their_own_photo(staff_client, staff_user):
-    assert_ok(send(staff_client, "post", POST_URL, image_upload()), 201)
+    assert_success(send(staff_client, "post", POST_URL, image_upload()), 201)
     staff_user.refresh_from_db()
     assert staff_user.profile_photo is not None
 
 
 def test_the_photo_appears_in_the_public_profile(user_client, api_client, user):
-    assert_ok(send(user_client, "patch", PATCH_URL, image_upload()))
-    data = assert_ok(api_client.get(f"/api/v1/users/profile/{user.id}"))
+    assert_success(send(user_client, "patch", PATCH_URL, image_upload()))
+    data = assert_success(api_client.get(f"/api/v1/users/profile/{user.id}"))
     assert data["profilePhoto"]["url"].startswith("http://testserver/media/profile-photos/")

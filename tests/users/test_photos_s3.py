@@ -6,7 +6,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.factories import image_upload
-from tests.users.helpers import assert_ok
+from tests.helpers import assert_success
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def bucket_keys(client) -> set[str]:
 def test_photos_are_stored_in_the_bucket_with_absolute_urls(
     user_client, user, s3_storage, s3_endpoint, django_capture_on_commit_callbacks
 ):
-    data = assert_ok(
+    data = assert_success(
         user_client.post(
             "/api/v1/file/profile-photo", {"file": image_upload()}, format="multipart"
         ),
@@ -88,7 +88,7 @@ def test_photos_are_stored_in_the_bucket_with_absolute_urls(
     assert body[8:12] == b"WEBP"
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert_ok(
+        assert_success(
             user_client.patch(
                 "/api/v1/users/profile/photo", {"file": image_upload(fmt="PNG")}, format="multipart"
             )

@@ -1,7 +1,7 @@
 import pytest
 
 from tests.factories import FollowFactory, UserFactory
-from tests.users.helpers import assert_error, assert_ok
+from tests.helpers import assert_error, assert_success
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def target(db):
 def test_anonymous_callers_see_the_public_profile_with_null_is_following(
     api_client, target, lookup
 ):
-    data = assert_ok(api_client.get(lookup(target)))
+    data = assert_success(api_client.get(lookup(target)))
 
     assert set(data) == PUBLIC_PROFILE_KEYS
     assert data["_id"] == target.id
@@ -71,25 +71,25 @@ def test_anonymous_callers_see_the_public_profile_with_null_is_following(
 
 @pytest.mark.parametrize("lookup", LOOKUPS)
 def test_a_signed_in_caller_sees_whether_they_follow(user_client, user, target, lookup):
-    assert assert_ok(user_client.get(lookup(target)))["isFollowing"] is False
+    assert assert_success(user_client.get(lookup(target)))["isFollowing"] is False
     FollowFactory(follower=user, followee=target)
-    assert assert_ok(user_client.get(lookup(target)))["isFollowing"] is True
+    assert assert_success(user_client.get(lookup(target)))["isFollowing"] is True
 
 
 @pytest.mark.parametrize("lookup", LOOKUPS)
 def test_your_own_profile_has_null_is_following(user_client, user, lookup):
-    data = assert_ok(user_client.get(lookup(user)))
+    data = assert_success(user_client.get(lookup(user)))
     assert data["_id"] == user.id
     assert data["isFollowing"] is None
 
 
 @pytest.mark.parametrize("lookup", LOOKUPS)
 def test_staff_see_profiles_like_anyone(staff_client, target, lookup):
-    assert assert_ok(staff_client.get(lookup(target)))["isFollowing"] is False
+    assert assert_success(staff_client.get(lookup(target)))["isFollowing"] is False
 
 
 def test_a_username_is_matched_ignoring_case(api_client, target):
-    assert assert_ok(api_client.get("/api/v1/users/profile/username/TARGET.User"))["_id"] == (
+    assert assert_success(api_client.get("/api/v1/users/profile/username/TARGET.User"))["_id"] == (
         target.id
     )
 
@@ -134,7 +134,7 @@ def test_a_profile_read_is_a_fixed_number_of_queries(
 ):
     # The token's user, then the profile with its photo and isFollowing in one query.
     with django_assert_num_queries(2):
-        assert_ok(user_client.get(by_id(target)))
+        assert_success(user_client.get(by_id(target)))
 
 
 # --- Staff accounts are not app users: no public profile --------------------------------------

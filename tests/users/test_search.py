@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import UserFactory, image_upload
-from tests.users.helpers import assert_error, assert_ok
+from tests.helpers import assert_error, assert_success
 from users import services
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def test_it_requires_authentication(api_client):
 def test_an_empty_query_lists_users_newest_first_five_per_page(user_client, user):
     others = make_users(6)
 
-    data = assert_ok(user_client.get(URL))
+    data = assert_success(user_client.get(URL))
 
     listed = [item["_id"] for item in data["list"]]
     assert listed == [u.id for u in [user, *reversed(others)]][:5]
@@ -56,7 +56,7 @@ def test_q_matches_username_name_or_surname_ignoring_case(user_client, field):
     match = UserFactory(**{field: "zeliha.qq" if field == "username" else "Zeliha"})
     UserFactory(username="someone.else", name="Ali", surname="Veli")
 
-    data = assert_ok(user_client.get(URL, {"q": "ZELI"}))
+    data = assert_success(user_client.get(URL, {"q": "ZELI"}))
 
     assert [item["_id"] for item in data["list"]] == [match.id]
 
@@ -65,7 +65,7 @@ def test_expertise_filters(user_client):
     chef = UserFactory(expertise="chef")
     UserFactory(expertise="gamer")
 
-    data = assert_ok(user_client.get(URL, {"expertise": "chef"}))
+    data = assert_success(user_client.get(URL, {"expertise": "chef"}))
 
     assert [item["_id"] for item in data["list"]] == [chef.id]
     assert data["list"][0]["expertise"] == "chef"
@@ -83,13 +83,13 @@ def test_staff_inactive_and_unfinished_accounts_are_left_out(user_client, user, 
     UserFactory(is_active=False)
     UserFactory(registration_completed=False)
 
-    data = assert_ok(user_client.get(URL))
+    data = assert_success(user_client.get(URL))
 
     assert [item["_id"] for item in data["list"]] == [user.id]
 
 
 def test_staff_may_search(staff_client, user):
-    data = assert_ok(staff_client.get(URL))
+    data = assert_success(staff_client.get(URL))
     assert [item["_id"] for item in data["list"]] == [user.id]
 
 
@@ -106,13 +106,13 @@ def test_staff_may_search(staff_client, user):
 )
 def test_paging_is_lenient(user_client, params, page, limit):
     make_users(3)
-    pagination = assert_ok(user_client.get(URL, params))["pagination"]
+    pagination = assert_success(user_client.get(URL, params))["pagination"]
     assert (pagination["currentPage"], pagination["itemsPerPage"]) == (page, limit)
 
 
 def test_hostile_queries_are_just_text(user_client):
     for query in ["%", "_", "' OR 1=1 --", "a" * 5000, "🙂", "\\", " "]:
-        data = assert_ok(user_client.get(URL, {"q": query}))
+        data = assert_success(user_client.get(URL, {"q": query}))
         assert isinstance(data["list"], list)
 
 
@@ -124,7 +124,7 @@ def test_a_null_character_is_a_400(user_client):
 
 def test_the_percent_sign_is_not_a_wildcard(user_client):
     UserFactory(username="plain.name")
-    assert assert_ok(user_client.get(URL, {"q": "%"}))["list"] == []
+    assert assert_success(user_client.get(URL, {"q": "%"}))["list"] == []
 
 
 @pytest.mark.parametrize("page_size", [2, 20])
@@ -136,6 +136,6 @@ def test_the_query_count_does_not_grow_with_the_page(
 
     # The token's user, the count, the page (photos joined).
     with django_assert_max_num_queries(3):
-        data = assert_ok(user_client.get(URL, {"limit": page_size, "expertise": "chef"}))
+        data = assert_success(user_client.get(URL, {"limit": page_size, "expertise": "chef"}))
     assert len(data["list"]) == page_size
     assert all(item["profilePhoto"]["variants"]["40"] for item in data["list"])

@@ -5,7 +5,7 @@ import pytest
 import time_machine
 
 from tests.factories import UserFactory
-from tests.users.helpers import assert_error, assert_ok
+from tests.helpers import assert_error, assert_success
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,9 @@ def test_it_requires_authentication(api_client):
 
 def test_it_changes_the_username_and_starts_the_clock(client_for, user):
     with time_machine.travel(START, tick=False):
-        data = assert_ok(client_for(user).patch(URL, {"newUsername": "Fresh.Name"}, format="json"))
+        data = assert_success(
+            client_for(user).patch(URL, {"newUsername": "Fresh.Name"}, format="json")
+        )
 
     assert data["username"] == "fresh.name"
     assert data["usernameChangedAt"] == "2026-05-01T09:30:00.000Z"
@@ -31,7 +33,7 @@ def test_it_changes_the_username_and_starts_the_clock(client_for, user):
 
 def test_a_second_change_within_30_days_is_a_409_saying_when(client_for, user):
     with time_machine.travel(START, tick=False):
-        assert_ok(client_for(user).patch(URL, {"newUsername": "first"}, format="json"))
+        assert_success(client_for(user).patch(URL, {"newUsername": "first"}, format="json"))
     with time_machine.travel(START + datetime.timedelta(days=29, hours=23), tick=False):
         response = client_for(user).patch(URL, {"newUsername": "second"}, format="json")
 
@@ -51,7 +53,7 @@ def test_a_second_change_within_30_days_is_a_409_saying_when(client_for, user):
 def test_after_30_days_it_may_change_again(client_for, user):
     User.objects.filter(pk=user.pk).update(username_changed_at=START)
     with time_machine.travel(START + datetime.timedelta(days=30), tick=False):
-        data = assert_ok(client_for(user).patch(URL, {"newUsername": "second"}, format="json"))
+        data = assert_success(client_for(user).patch(URL, {"newUsername": "second"}, format="json"))
     assert data["username"] == "second"
 
 
@@ -111,16 +113,18 @@ def test_it_refuses_bad_input(user_client, user, body, errors):
 
 def test_staff_may_change_their_own(staff_client):
     assert (
-        assert_ok(staff_client.patch(URL, {"newUsername": "ops.team"}, format="json"))["username"]
+        assert_success(staff_client.patch(URL, {"newUsername": "ops.team"}, format="json"))[
+            "username"
+        ]
         == "ops.team"
     )
 
 
 def test_the_public_profile_follows_the_new_username(user_client, api_client, user):
     old_username = user.username
-    assert_ok(user_client.patch(URL, {"newUsername": "renamed"}, format="json"))
+    assert_success(user_client.patch(URL, {"newUsername": "renamed"}, format="json"))
 
-    assert_ok(api_client.get("/api/v1/users/profile/username/renamed"))
+    assert_success(api_client.get("/api/v1/users/profile/username/renamed"))
     assert_error(api_client.get(f"/api/v1/users/profile/username/{old_username}"), 404)
 
 

@@ -45,7 +45,8 @@ class MeView(GenericAPIView):
         description=(
             "Only the fields below are written; server-owned fields (username, counters, "
             "balance, registration and privacy state, phone) are ignored if sent. "
-            "`birthDate` must make the user at least 13. `email` is unique ignoring case."
+            "`birthDate` must make the user at least 13. `email` is unique ignoring case; a "
+            "new address is not a sign-in identity until a one-time code sent to it is used."
         ),
         request=serializers.UserUpdateSerializer,
         responses={200: serializers.UserSerializer, **error_responses(409)},
