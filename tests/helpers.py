@@ -5,6 +5,21 @@ import re
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 OBJECT_ID_RE = re.compile(r"^[0-9a-f]{24}$")
 
+# Contract section 1: the keys of the PublicProfile and User shapes, exactly.
+PUBLIC_PROFILE_KEYS = frozenset(
+    {
+        "_id", "name", "surname", "username", "availabilityStatus", "profilePhoto",
+        "interests", "expertise", "age", "minutePriceInLiveStream", "followersCount",
+        "followingCount", "bio", "instagram", "snapchat", "x", "tiktok", "facebook",
+        "isFollowing",
+    }
+)  # fmt: skip
+USER_KEYS = PUBLIC_PROFILE_KEYS | {
+    "email", "countryCode", "phoneNumber", "birthDate", "gender", "signupSource",
+    "signupCampaign", "creditBalance", "registrationCompleted", "privacyPolicyAccepted",
+    "privacyPolicyVersion", "usernameChangedAt", "createdAt", "updatedAt",
+}  # fmt: skip
+
 
 def assert_success(response, status_code: int = 200):
     """Check the success envelope and return its `data`."""

@@ -9,21 +9,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
-from tests.helpers import OBJECT_ID_RE, assert_error, assert_success
+from tests.helpers import OBJECT_ID_RE, USER_KEYS, assert_error, assert_success
 from users import senders
 from users.models import OneTimeCode, User
 
 pytestmark = pytest.mark.django_db
 
 PHONE = {"countryCode": "90", "phoneNumber": "5551234567"}
-USER_KEYS = {
-    "_id", "name", "surname", "username", "availabilityStatus", "profilePhoto", "interests",
-    "expertise", "age", "minutePriceInLiveStream", "followersCount", "followingCount", "bio",
-    "instagram", "snapchat", "x", "tiktok", "facebook", "isFollowing", "email", "countryCode",
-    "phoneNumber", "birthDate", "gender", "signupSource", "signupCampaign", "creditBalance",
-    "registrationCompleted", "privacyPolicyAccepted", "privacyPolicyVersion", "usernameChangedAt",
-    "createdAt", "updatedAt",
-}  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

@@ -5,50 +5,13 @@ import pytest
 import time_machine
 
 from tests.factories import UserFactory
-from tests.helpers import assert_error, assert_success
+from tests.helpers import USER_KEYS, assert_error, assert_success
 from users.models import User
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/users/me"
 NOON_MAY_22 = datetime.datetime(2026, 5, 22, 12, tzinfo=datetime.UTC)
-PUBLIC_PROFILE_KEYS = {
-    "_id",
-    "name",
-    "surname",
-    "username",
-    "availabilityStatus",
-    "profilePhoto",
-    "interests",
-    "expertise",
-    "age",
-    "minutePriceInLiveStream",
-    "followersCount",
-    "followingCount",
-    "bio",
-    "instagram",
-    "snapchat",
-    "x",
-    "tiktok",
-    "facebook",
-    "isFollowing",
-}
-USER_KEYS = PUBLIC_PROFILE_KEYS | {
-    "email",
-    "countryCode",
-    "phoneNumber",
-    "birthDate",
-    "gender",
-    "signupSource",
-    "signupCampaign",
-    "creditBalance",
-    "registrationCompleted",
-    "privacyPolicyAccepted",
-    "privacyPolicyVersion",
-    "usernameChangedAt",
-    "createdAt",
-    "updatedAt",
-}
 
 
 def test_it_returns_the_callers_full_record(user_client, user):

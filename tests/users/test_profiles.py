@@ -1,31 +1,9 @@
 import pytest
 
 from tests.factories import FollowFactory, UserFactory
-from tests.helpers import assert_error, assert_success
+from tests.helpers import PUBLIC_PROFILE_KEYS, assert_error, assert_success
 
 pytestmark = pytest.mark.django_db
-
-PUBLIC_PROFILE_KEYS = {
-    "_id",
-    "name",
-    "surname",
-    "username",
-    "availabilityStatus",
-    "profilePhoto",
-    "interests",
-    "expertise",
-    "age",
-    "minutePriceInLiveStream",
-    "followersCount",
-    "followingCount",
-    "bio",
-    "instagram",
-    "snapchat",
-    "x",
-    "tiktok",
-    "facebook",
-    "isFollowing",
-}
 
 
 def by_id(user):
