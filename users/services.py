@@ -28,6 +28,10 @@ USERNAME_CHANGE_TOO_SOON = _(
     "The username can be changed once every 30 days; the next change is allowed from %(date)s."
 )
 EMAIL_TAKEN = _("This email address is already used by another account.")
+VERIFIED_EMAIL_NEEDS_CODE = _(
+    "Your email address is verified; to change it, confirm the new address with an email code "
+    "while signed in (send-otp-email, then verify-otp-email)."
+)
 CANNOT_FOLLOW_SELF = _("You cannot follow yourself.")
 
 # The fields `PATCH /users/me` may write; everything else on User is server-owned.
@@ -78,20 +82,32 @@ def _locked(user: User) -> User:
 def user_update(*, user: User, data: dict) -> User:
     """Update the caller's own profile with already validated `data` (snake_case keys).
 
-    Keys outside UPDATABLE_FIELDS are ignored. Refuses an email address used by another
-    account, ignoring case (Conflict). A new address (compared ignoring case) is unverified
-    until a one-time code proves it; the same address keeps its verification.
+    Keys outside UPDATABLE_FIELDS are ignored. An email typed here is unverified until a
+    one-time code proves it, and is never a sign-in identity before that. So:
+    - a verified address is never replaced here (Conflict: confirm the new one with an email
+      code while signed in, which keeps the account reachable until it is proven);
+    - an address another account has verified is refused (Conflict);
+    - an address another account merely typed in (unverified) is taken from it, so nobody can
+      block an address by claiming it first.
+    The same address in another case changes nothing.
     """
     changes = {name: value for name, value in data.items() if name in UPDATABLE_FIELDS}
     if not changes:
         return user
     locked = _locked(user)
     email = changes.get("email")
-    if email is not None:
-        if User.objects.filter(email__iexact=email).exclude(pk=locked.pk).exists():
+    if email is not None and email.lower() == (locked.email or "").lower():
+        changes.pop("email")
+    elif email is not None:
+        if locked.email_verified:
+            raise Conflict(VERIFIED_EMAIL_NEEDS_CODE, field="email")
+        holders = User.objects.select_for_update().filter(email__iexact=email).exclude(pk=locked.pk)
+        if any(holder.email_verified for holder in holders):
             raise Conflict(EMAIL_TAKEN, field="email")
-        if email.lower() != (locked.email or "").lower():
-            changes["email_verified"] = False
+        holders.update(email=None)
+        changes["email_verified"] = False
+    if not changes:
+        return locked
     for name, value in changes.items():
         setattr(locked, name, value)
     try:

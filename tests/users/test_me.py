@@ -222,7 +222,8 @@ def test_a_date_time_birth_date_is_read_as_its_date(user_client):
     assert data["birthDate"] == "1990-06-01"
 
 
-def test_an_email_of_another_account_is_a_409_ignoring_case(user_client, user, other_user):
+def test_an_email_another_account_verified_is_a_409_ignoring_case(user_client, user, other_user):
+    User.objects.filter(pk=other_user.pk).update(email_verified=True)
     before = user.email
     assert_error(
         user_client.patch(URL, {"email": other_user.email.upper()}, format="json"),
@@ -238,6 +239,7 @@ def test_keeping_your_own_email_is_fine(user_client, user):
 
 
 def test_messages_follow_x_language(user_client, other_user):
+    User.objects.filter(pk=other_user.pk).update(email_verified=True)
     errors = assert_error(
         user_client.patch(URL, {"email": other_user.email}, format="json", HTTP_X_LANGUAGE="tr"),
         409,
@@ -273,8 +275,6 @@ def test_text_fields_use_the_shared_strict_string_field():
 
 
 def test_a_new_email_is_unverified(user_client, user):
-    User.objects.filter(pk=user.pk).update(email_verified=True)
-
     data = assert_success(
         user_client.patch(URL, {"email": "New.Address@Example.com"}, format="json")
     )
@@ -284,14 +284,34 @@ def test_a_new_email_is_unverified(user_client, user):
     assert (user.email, user.email_verified) == ("new.address@example.com", False)
 
 
-def test_an_email_where_there_was_none_is_unverified(client_for):
-    # A stale flag on a row without an address must not make a typed-in address a sign-in.
-    user = UserFactory(email=None, email_verified=True)
+def test_a_verified_email_is_changed_only_by_confirming_the_new_one(client_for):
+    # Replacing it here would leave an email-only account with no address that signs in.
+    user = UserFactory(email="proven@example.com", email_verified=True)
 
-    assert_success(client_for(user).patch(URL, {"email": "first@example.com"}, format="json"))
+    assert_error(
+        client_for(user).patch(URL, {"email": "new@example.com", "bio": "x"}, format="json"),
+        409,
+        [
+            "email: Your email address is verified; to change it, confirm the new address with "
+            "an email code while signed in (send-otp-email, then verify-otp-email)."
+        ],
+    )
 
     user.refresh_from_db()
-    assert (user.email, user.email_verified) == ("first@example.com", False)
+    assert (user.email, user.email_verified, user.bio) == ("proven@example.com", True, "")
+
+
+def test_an_address_another_account_only_typed_in_is_taken_from_it(client_for, other_user):
+    squatter = UserFactory(email="wanted@example.com", email_verified=False)
+
+    assert_success(
+        client_for(other_user).patch(URL, {"email": "wanted@example.com"}, format="json")
+    )
+
+    squatter.refresh_from_db()
+    other_user.refresh_from_db()
+    assert squatter.email is None
+    assert (other_user.email, other_user.email_verified) == ("wanted@example.com", False)
 
 
 @pytest.mark.parametrize("verified", [True, False])
@@ -314,7 +334,8 @@ def test_other_fields_leave_the_verification_alone(client_for):
 
 
 def test_a_taken_email_changes_neither_address_nor_verification(client_for, other_user):
-    user = UserFactory(email="mine@example.com", email_verified=True)
+    User.objects.filter(pk=other_user.pk).update(email_verified=True)
+    user = UserFactory(email="mine@example.com", email_verified=False)
 
     assert_error(
         client_for(user).patch(URL, {"email": other_user.email, "bio": "x"}, format="json"),
@@ -323,4 +344,4 @@ def test_a_taken_email_changes_neither_address_nor_verification(client_for, othe
     )
 
     user.refresh_from_db()
-    assert (user.email, user.email_verified, user.bio) == ("mine@example.com", True, "")
+    assert (user.email, user.email_verified, user.bio) == ("mine@example.com", False, "")
