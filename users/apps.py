@@ -6,4 +6,6 @@ class UsersConfig(AppConfig):
     verbose_name = "Users"
 
     def ready(self):
-        from users import checks  # noqa: F401  (registers the deployment checks)
+        # Registers the deployment checks (config has no AppConfig of its own).
+        from config import checks as config_checks  # noqa: F401
+        from users import checks  # noqa: F401

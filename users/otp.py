@@ -151,13 +151,15 @@ def _check_code(*, destination: Destination, code: str) -> None:
     try is recorded even though the request then fails."""
     with transaction.atomic():
         stored = OneTimeCode.objects.select_for_update().filter(destination=destination.key).first()
-        if stored is None or stored.expires_at <= timezone.now():
+        if stored is None or not stored.code_hash or stored.expires_at <= timezone.now():
             raise InvalidInput(CODE_INVALID, field="code")
+        # A used or void code is emptied, not deleted: the row keeps `created_at`, which the
+        # resend gap is measured from (a new code no sooner than 60 s after the last one).
         if constant_time_compare(stored.code_hash, _code_hash(destination.key, code)):
-            stored.delete()
+            OneTimeCode.objects.filter(pk=stored.pk).update(code_hash="")
             return
         if stored.attempts + 1 >= settings.OTP_MAX_ATTEMPTS:
-            stored.delete()
+            OneTimeCode.objects.filter(pk=stored.pk).update(code_hash="")
             wrong = CODE_VOID
         else:
             OneTimeCode.objects.filter(pk=stored.pk).update(attempts=F("attempts") + 1)

@@ -42,7 +42,8 @@ def error_response(status_code: int, message=None) -> HttpResponse:
 
 
 class RequestSizeLimitMiddleware:
-    """Refuse a body larger than `MAX_REQUEST_BYTES` (413) before Django reads any of it.
+    """Refuse a body larger than `MAX_REQUEST_BYTES` (413) before Django reads any of it, and
+    a path with a NUL character (404) before it reaches a view or the admin.
 
     The largest legitimate request is one 10 MB image plus a few form fields.
     """
@@ -57,6 +58,9 @@ class RequestSizeLimitMiddleware:
             length = 0
         if length > settings.MAX_REQUEST_BYTES:
             return error_response(413, REQUEST_TOO_LARGE)
+        if "\x00" in request.path:
+            # No URL has a NUL in it, and PostgreSQL refuses one in a lookup (a 500).
+            return error_response(404)
         return self.get_response(request)
 
 

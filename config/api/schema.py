@@ -137,10 +137,15 @@ class EnvelopeAutoSchema(AutoSchema):
         codes = [429]
         if self.view.get_authenticators():
             codes.append(401)
-        if self.method in {"POST", "PUT", "PATCH"} or any(
+        has_query = any(
             parameter.get("in") == "query" for parameter in operation.get("parameters", [])
-        ):
+        )
+        if self.method in {"POST", "PUT", "PATCH"} or has_query:
             codes.append(400)
+        if "requestBody" in operation:
+            # A body may also be too large (413, the request size limit) or of a media type
+            # the endpoint does not parse (415).
+            codes += [413, 415]
         if "{" in self.path:
             codes.append(404)
         for code in codes:

@@ -182,3 +182,16 @@ def test_health_is_503_when_the_database_cannot_be_reached(api_client, monkeypat
     monkeypatch.setattr(connection, "cursor", unreachable)
 
     assert_error(api_client.get("/health/"), 503, ["Database unavailable"])
+
+
+def test_a_path_with_a_nul_character_is_a_404(api_client):
+    assert_error(api_client.get("/admin/users/user/%00/change/"), 404, ["Resource not found"])
+    assert_error(api_client.get("/api/v1/users/profile/%00"), 404, ["Resource not found"])
+
+
+def test_an_html_accept_header_still_gets_the_json_envelope(api_client):
+    response = api_client.get("/api/v1/no-such-thing", HTTP_ACCEPT="text/html")
+    assert_error(response, 404, ["Resource not found"])
+
+    response = api_client.post("/api/v1/auth/logout", HTTP_ACCEPT="text/html")
+    assert_error(response, 401, ["Authentication required"])

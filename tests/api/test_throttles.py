@@ -102,3 +102,31 @@ def test_spellings_of_one_number_share_one_destination_budget(api_client, rates)
     )
 
     assert_error(response, 429)
+
+
+def test_a_forged_x_forwarded_for_does_not_reset_the_address_limit(api_client, rates):
+    rates(otp_ip="1/hour", otp_destination="100/hour")
+
+    assert_success(api_client.post("/api/v1/auth/send-otp-email", {"email": "a@example.com"}), 201)
+    response = api_client.post(
+        "/api/v1/auth/send-otp-email", {"email": "b@example.com"}, HTTP_X_FORWARDED_FOR="9.9.9.9"
+    )
+
+    assert_error(response, 429)
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(
+    api_client, rates, settings, monkeypatch
+):
+    from rest_framework.settings import api_settings as drf_settings
+
+    rates(otp_ip="1/hour", otp_destination="100/hour")
+    monkeypatch.setattr(drf_settings, "NUM_PROXIES", 1)
+
+    for number, client_address in enumerate(["1.1.1.1", "2.2.2.2"]):
+        response = api_client.post(
+            "/api/v1/auth/send-otp-email",
+            {"email": f"user{number}@example.com"},
+            HTTP_X_FORWARDED_FOR=f"6.6.6.6, {client_address}",  # the proxy appended the last
+        )
+        assert_success(response, 201)

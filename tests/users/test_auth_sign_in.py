@@ -152,7 +152,7 @@ def test_first_verify_creates_the_user_and_returns_tokens(api_client):
     assert (user.country_code, user.phone_number) == ("90", "5551234567")
     assert (user.signup_source, user.signup_campaign) == ("instagram", "spring")
     assert not user.has_usable_password()
-    assert OneTimeCode.objects.count() == 0
+    assert OneTimeCode.objects.get().code_hash == ""  # used: emptied, kept for the resend gap
 
 
 def test_a_second_sign_in_finds_the_same_user(api_client):
@@ -204,7 +204,7 @@ def test_five_wrong_codes_void_the_code(api_client):
         ["code: Too many wrong codes; request a new one."],
     )
 
-    assert OneTimeCode.objects.count() == 0
+    assert OneTimeCode.objects.get().code_hash == ""  # void
     assert_error(
         api_client.post("/api/v1/auth/verify-otp", {**PHONE, "code": code}),
         400,
@@ -427,3 +427,24 @@ def test_a_code_that_could_not_be_sent_is_a_503_and_can_be_asked_again_at_once(
     settings.SMS_BACKEND = "users.senders.LocMemSmsBackend"
     assert_success(api_client.post("/api/v1/auth/send-otp", PHONE), 201)
     assert len(senders.sms_outbox) == 1
+
+
+@pytest.mark.parametrize("outcome", ["used", "void"])
+def test_the_resend_gap_holds_after_a_code_is_used_or_void(api_client, outcome):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        code = send_code(api_client)
+        if outcome == "used":
+            assert_success(api_client.post("/api/v1/auth/verify-otp", {**PHONE, "code": code}))
+        else:
+            wrong = f"{(int(code) + 1) % 10000:04d}"
+            for _ in range(5):
+                api_client.post("/api/v1/auth/verify-otp", {**PHONE, "code": wrong})
+
+    with time_machine.travel(start + timedelta(seconds=30), tick=False):
+        response = api_client.post("/api/v1/auth/send-otp", PHONE)
+    assert_error(response, 429, ["A code was sent recently; wait 30 seconds before asking again."])
+
+    with time_machine.travel(start + timedelta(seconds=60), tick=False):
+        assert_success(api_client.post("/api/v1/auth/send-otp", PHONE), 201)
+    assert len(senders.sms_outbox) == 2

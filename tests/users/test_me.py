@@ -345,3 +345,16 @@ def test_a_taken_email_changes_neither_address_nor_verification(client_for, othe
 
     user.refresh_from_db()
     assert (user.email, user.email_verified, user.bio) == ("mine@example.com", False, "")
+
+
+@pytest.mark.parametrize("price", [100000.01, "1e6", 99999999.99])
+def test_the_minute_price_has_the_stream_price_ceiling(user_client, user, price):
+    before = user.minute_price_in_live_stream
+
+    errors = assert_error(
+        user_client.patch(URL, {"minutePriceInLiveStream": price}, format="json"), 400
+    )
+
+    assert errors[0].startswith("minutePriceInLiveStream: ")
+    user.refresh_from_db()
+    assert user.minute_price_in_live_stream == before

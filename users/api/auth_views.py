@@ -47,7 +47,7 @@ class _OtpView(APIView):
     tags=AUTH_TAG,
     summary="Send a one-time code by SMS",
     request=SendOtpSerializer,
-    responses={201: SendOtpResultSerializer, **error_responses(429)},
+    responses={201: SendOtpResultSerializer, **error_responses(429, 503)},
     examples=[
         OpenApiExample(
             "Turkish mobile number",
@@ -85,7 +85,7 @@ class VerifyOtpView(_OtpView):
     tags=AUTH_TAG,
     summary="Send a one-time code by email",
     request=SendEmailOtpSerializer,
-    responses={201: SendEmailOtpResultSerializer, **error_responses(429)},
+    responses={201: SendEmailOtpResultSerializer, **error_responses(429, 503)},
 )
 class SendEmailOtpView(_OtpView):
     def post(self, request):

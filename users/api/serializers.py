@@ -278,8 +278,9 @@ class UserUpdateSerializer(serializers.Serializer):
     interests = InterestsField()
     expertise = serializers.ChoiceField(choices=Expertise.choices, allow_null=True)
     availability_status = serializers.ChoiceField(choices=AvailabilityStatus.choices)
+    # Credits per minute: the same ceiling as a stream's price (contract section 4).
     minute_price_in_live_stream = serializers.DecimalField(
-        max_digits=10, decimal_places=2, min_value=Decimal("0")
+        max_digits=10, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100000")
     )
     instagram = StrictCharField(max_length=100, allow_blank=True)
     x = StrictCharField(max_length=100, allow_blank=True)

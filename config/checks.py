@@ -1,0 +1,19 @@
+"""Deployment checks of the project's own settings (`manage.py check --deploy`)."""
+
+from django.conf import settings
+from django.core.checks import Tags, Warning, register
+
+
+@register(Tags.security, deploy=True)
+def check_public_api_url(app_configs, **kwargs):
+    url = settings.PUBLIC_API_URL
+    if url.startswith(("http://localhost", "http://127.0.0.1")) or not url.startswith("https://"):
+        return [
+            Warning(
+                f"PUBLIC_API_URL is {url!r}: the API docs' Production server and absolute URLs "
+                "built outside a request would point there.",
+                hint="Set PUBLIC_API_URL=https://api.your-domain.example",
+                id="yayin.W004",
+            )
+        ]
+    return []
