@@ -60,3 +60,13 @@ def test_production_refuses_to_start_without_a_secret_key():
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_deploy_check_warns_about_a_local_public_api_url(settings):
+    from config.checks import check_public_api_url
+
+    settings.PUBLIC_API_URL = "http://localhost:8000"
+    assert [warning.id for warning in check_public_api_url(None)] == ["yayin.W004"]
+
+    settings.PUBLIC_API_URL = "https://api.yayin.example"
+    assert check_public_api_url(None) == []

@@ -358,3 +358,13 @@ def test_the_minute_price_has_the_stream_price_ceiling(user_client, user, price)
     assert errors[0].startswith("minutePriceInLiveStream: ")
     user.refresh_from_db()
     assert user.minute_price_in_live_stream == before
+
+
+def test_a_huge_list_of_repeated_interests_is_refused(user_client, user):
+    assert_error(
+        user_client.patch(URL, {"interests": ["music"] * 51}, format="json"),
+        400,
+        ["interests: Ensure this field has no more than 50 elements."],
+    )
+    user.refresh_from_db()
+    assert user.interests == []

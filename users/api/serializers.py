@@ -225,6 +225,10 @@ class InterestsField(serializers.ListField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
+        # The raw list is bounded before duplicates are dropped: 200,000 copies of "music" are
+        # refused, not validated one by one.
+        if isinstance(data, list) and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         values = list(dict.fromkeys(super().to_internal_value(data)))
         if len(values) > MAX_INTERESTS:
             raise serializers.ValidationError(
