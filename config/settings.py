@@ -311,6 +311,8 @@ AGORA_TOKEN_TTL_SECONDS = env_int("AGORA_TOKEN_TTL_SECONDS", 3600)
 if not 1 <= AGORA_TOKEN_TTL_SECONDS <= 86400:
     raise ImproperlyConfigured("AGORA_TOKEN_TTL_SECONDS must be between 1 and 86400.")
 LIVE_STREAM_GRACE_MINUTES = env_int("LIVE_STREAM_GRACE_MINUTES", 30)
+if not 1 <= LIVE_STREAM_GRACE_MINUTES <= 1440:
+    raise ImproperlyConfigured("LIVE_STREAM_GRACE_MINUTES must be between 1 and 1440.")
 
 # --- Security (production) -----------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -70,3 +70,32 @@ def test_deploy_check_warns_about_a_local_public_api_url(settings):
 
     settings.PUBLIC_API_URL = "https://api.yayin.example"
     assert check_public_api_url(None) == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("LIVE_STREAM_GRACE_MINUTES", "-200000", "LIVE_STREAM_GRACE_MINUTES must be between"),
+        ("LIVE_STREAM_GRACE_MINUTES", "10000000000", "LIVE_STREAM_GRACE_MINUTES must be between"),
+        ("AGORA_TOKEN_TTL_SECONDS", "86401", "AGORA_TOKEN_TTL_SECONDS must be between"),
+        ("AGORA_TOKEN_TTL_SECONDS", "0", "AGORA_TOKEN_TTL_SECONDS must be between"),
+    ],
+)
+def test_out_of_range_settings_refuse_to_start(variable, value, message):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup()",
+        ],
+        env={"PATH": "/usr/bin:/bin", "DJANGO_DEBUG": "true", variable: value},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert message in result.stderr
