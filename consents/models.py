@@ -14,10 +14,27 @@ from django.utils.translation import gettext_lazy as _
 from config.api.ids import ObjectIdField
 
 VERSION_MAX_LENGTH = 20  # the length of User.privacy_policy_version
-VERSION_RE = r"^\d{1,6}(\.\d{1,6}){0,3}$"
-version_validator = RegexValidator(
-    VERSION_RE, _("Use a version such as 1.2.0: up to four numbers separated by dots.")
+# A canonical semantic version, MAJOR.MINOR.PATCH: ASCII digits (`\d` would take any Unicode
+# digit), no leading zeros, nothing after the end (`$` would let a trailing newline through).
+# One spelling per version, so "01.0.0" or "1" can never sit next to "1.0.0" as another one.
+VERSION_RE = r"\A(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\Z"
+INVALID_VERSION = _(
+    "Use a version such as 1.2.0: three whole numbers separated by dots "
+    "(MAJOR.MINOR.PATCH), without leading zeros."
 )
+version_validator = RegexValidator(VERSION_RE, INVALID_VERSION)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Order versions by their numbers ("1.10.0" after "1.9.0"), not as strings.
+
+    Rows published before versions had to be canonical may hold other dotted numbers; they
+    compare by their numbers too (anything else sorts first).
+    """
+    try:
+        return tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return ()
 
 
 class DocumentType(models.TextChoices):

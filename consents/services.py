@@ -3,11 +3,25 @@
 import re
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.api.errors import Conflict, InvalidInput, NotFound
 from consents.models import (
+    INVALID_VERSION,
     VERSION_MAX_LENGTH,
     VERSION_RE,
     ConsentRecord,
@@ -15,6 +29,7 @@ from consents.models import (
     DocumentType,
     LegalDocument,
     Platform,
+    version_key,
 )
 from consents.sanitizer import sanitize_html
 from consents.selectors import legal_document_has_consents
@@ -25,7 +40,6 @@ USER_AGENT_MAX_LENGTH = 500
 
 UNKNOWN_DOCUMENT_TYPE = _("Not a known document type.")
 UNKNOWN_LANGUAGE = _("Not a supported language (en or tr).")
-INVALID_VERSION = _("Use a version such as 1.2.0: up to four numbers separated by dots.")
 TITLE_REQUIRED = _("A title of at most 200 characters is required.")
 BODY_REQUIRED = _("The body is empty once unsafe HTML is removed.")
 VERSION_NOT_PUBLISHED = _("This version of the document has not been published.")
@@ -64,12 +78,14 @@ def legal_document_publish(
     language stays published (users may have consented to it) but is no longer current; no
     consent record is touched.
 
-    A new privacy policy makes the users' flags stale, so in the same transaction (one UPDATE)
-    `privacy_policy_accepted` becomes False for every user whose `privacy_policy_version` is not
-    the published version: the flag means "has accepted the current privacy policy", and
-    `privacy_policy_version` keeps the last version the user accepted. A user who already
-    accepted exactly this version (published earlier in another language) keeps True. Accepting
-    the new version sets the flag again (`consent_record_create`).
+    A new privacy policy changes which versions are current, so the users' privacy-policy flags
+    follow in the same transaction (one UPDATE), by the rule of `consent_record_create`: a user
+    whose held version is now current in no language loses `privacy_policy_accepted` unless
+    another version current in some language is accepted (the flags then move to it); a user
+    who holds a version that is still current in another language keeps the flag (the overview
+    in that language still shows it consented); a user whose latest decision about the
+    published version is an acceptance (made while it was current in another language) gets
+    the flag for it if it is the highest accepted current version.
 
     Refuses: an unknown type or language, a malformed version, an empty title or body
     (`InvalidInput`); a (type, version, language) that is already published, or a concurrent
@@ -80,20 +96,31 @@ def legal_document_publish(
     if language not in DocumentLanguage.values:
         raise InvalidInput(UNKNOWN_LANGUAGE, field="language")
     version = (version or "").strip()
-    if len(version) > VERSION_MAX_LENGTH or not re.match(VERSION_RE, version):
+    if len(version) > VERSION_MAX_LENGTH or not re.fullmatch(VERSION_RE, version):
         raise InvalidInput(INVALID_VERSION, field="version")
     title, clean_body = _check_document_fields(title=title, body_html=body_html)
 
     same_kind = LegalDocument.objects.filter(document_type=document_type, language=language)
     if same_kind.filter(version=version).exists():
         raise Conflict(VERSION_ALREADY_PUBLISHED)
-    # Two publishes of the same type and language queue up here, on the rows of that type and
-    # language (all of them, in one order: the set only grows, so every waiter locks the same
-    # rows, whereas "the current row" changes under a waiter's feet). The demotion is a fresh
+    # Two publishes of the same type and language queue up here, on the rows of that type
+    # (all of them, in one order: the set only grows, so every waiter locks the same rows,
+    # whereas "the current row" changes under a waiter's feet). The demotion is a fresh
     # statement, so after the wait it sees the row the other publish made current: the later
     # publish wins. With no row at all to queue on, the partial unique constraint refuses the
     # loser below.
-    list(same_kind.select_for_update().order_by("pk").values_list("pk", flat=True))
+    #
+    # The rows in the other languages are locked as well (publishes of one type in different
+    # languages queue up too; publishing is rare): a consent share-locks every row of the
+    # version it records (`_share_lock_published`), so a consent to a privacy-policy version
+    # current in another language waits for this publish (or this publish for it), and the
+    # flags below are computed from every committed record.
+    list(
+        LegalDocument.objects.filter(document_type=document_type)
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     try:
         with transaction.atomic():
             same_kind.filter(is_current=True).update(is_current=False)
@@ -113,9 +140,14 @@ def legal_document_publish(
             raise Conflict(VERSION_ALREADY_PUBLISHED) from error
         raise Conflict(PUBLISHED_CONCURRENTLY) from error
     if document_type == DocumentType.PRIVACY_POLICY:
-        User.objects.filter(privacy_policy_accepted=True).exclude(
-            privacy_policy_version=version
-        ).update(privacy_policy_accepted=False)
+        # Only these users' flags can change: those holding a current version (it may have
+        # just been demoted) and those with a decision about the version now published.
+        decided_on_it = ConsentRecord.objects.filter(
+            user=OuterRef("pk"), document_type=DocumentType.PRIVACY_POLICY, document_version=version
+        )
+        _privacy_policy_flags_refresh(
+            users=User.objects.filter(Q(privacy_policy_accepted=True) | Exists(decided_on_it))
+        )
     return document
 
 
@@ -167,12 +199,23 @@ def consent_record_create(
     """Record one consent decision (an acceptance or a withdrawal) of `user`.
 
     The version must be published for that type in some language. For the privacy policy the
-    user's `privacy_policy_accepted` / `privacy_policy_version` follow in the same transaction:
+    user's `privacy_policy_accepted` / `privacy_policy_version` follow in the same transaction,
+    by one rule (the same one a publish applies, `legal_document_publish`), which matches the
+    overview in every language:
 
-    - accepting a version that is current (in any language) sets them to True and that version;
-    - withdrawing the version the user holds sets them to False and null;
-    - anything else (accepting an older version, withdrawing one the user does not hold) leaves
-      them as they are.
+    - `privacy_policy_accepted` is True exactly when, for some version that is current in at
+      least one language, the user's latest record is an acceptance (the overview in that
+      language shows it consented);
+    - `privacy_policy_version` is then the highest such version (by its numbers): accepting an
+      older version that is still current somewhere never moves it backwards, accepting a newer
+      current one moves it forwards;
+    - with no such version the flag is False and the version stays the last one the user held
+      (a new policy made it stale: "you accepted 1.0.0, please review 2.0.0"), or becomes null
+      when this record withdraws exactly that version.
+
+    So withdrawing a version the user does not hold, or accepting a version that is current
+    nowhere, changes neither; withdrawing the held version falls back to another accepted
+    current version if there is one.
 
     The published rows of that type and version are share-locked until the record is
     committed: a correction of that version (`legal_document_update`, which locks the row for
@@ -185,7 +228,6 @@ def consent_record_create(
         raise InvalidInput(UNKNOWN_DOCUMENT_TYPE, field="documentType")
     if not _share_lock_published(document_type=document_type, version=document_version):
         raise NotFound(VERSION_NOT_PUBLISHED, field="documentVersion")
-    published = LegalDocument.objects.filter(document_type=document_type, version=document_version)
 
     is_privacy_policy = document_type == DocumentType.PRIVACY_POLICY
     if is_privacy_policy:
@@ -205,7 +247,15 @@ def consent_record_create(
         user_agent=(user_agent or "")[:USER_AGENT_MAX_LENGTH],
     )
     if is_privacy_policy:
-        _privacy_policy_flags_follow(user=user, record=record, published=published)
+        _privacy_policy_flags_refresh(
+            users=User.objects.filter(pk=user.pk),
+            withdrawn_version=None if is_accepted else document_version,
+        )
+        user.privacy_policy_accepted, user.privacy_policy_version = (
+            User.objects.filter(pk=user.pk)
+            .values_list("privacy_policy_accepted", "privacy_policy_version")
+            .get()
+        )
     return record
 
 
@@ -229,17 +279,44 @@ def _share_lock_published(*, document_type: str, version: str) -> bool:
         return bool(cursor.fetchall())
 
 
-def _privacy_policy_flags_follow(*, user: User, record: ConsentRecord, published) -> None:
-    users = User.objects.filter(pk=user.pk)
-    if record.is_accepted:
-        if published.filter(is_current=True).exists():
-            users.update(
-                privacy_policy_accepted=True, privacy_policy_version=record.document_version
+def _privacy_policy_flags_refresh(*, users: QuerySet, withdrawn_version: str | None = None) -> None:
+    """Set `users`' privacy-policy flags by the rule in `consent_record_create`, in one UPDATE.
+
+    The current versions (one per language, so at most a handful) are read here; for each, a
+    correlated subquery reads the user's latest decision about it. The highest accepted one
+    wins; with none, the flag is False and the version stays, unless it is `withdrawn_version`.
+    """
+    current_versions = sorted(
+        set(
+            LegalDocument.objects.filter(
+                document_type=DocumentType.PRIVACY_POLICY, is_current=True
+            ).values_list("version", flat=True)
+        ),
+        key=version_key,
+        reverse=True,
+    )
+    accepted_whens = []
+    version_whens = []
+    for version in current_versions:
+        latest_is_accepted = Subquery(
+            ConsentRecord.objects.filter(
+                user=OuterRef("pk"),
+                document_type=DocumentType.PRIVACY_POLICY,
+                document_version=version,
             )
-            user.privacy_policy_accepted = True
-            user.privacy_policy_version = record.document_version
-    elif users.filter(privacy_policy_version=record.document_version).update(
-        privacy_policy_accepted=False, privacy_policy_version=None
-    ):
-        user.privacy_policy_accepted = False
-        user.privacy_policy_version = None
+            .newest_first()
+            .values("is_accepted")[:1],
+            output_field=BooleanField(),
+        )
+        accepted_whens.append(When(latest_is_accepted, then=Value(True)))
+        version_whens.append(When(latest_is_accepted, then=Value(version)))
+    if withdrawn_version is not None:
+        version_whens.append(
+            When(privacy_policy_version=withdrawn_version, then=Value(None, CharField()))
+        )
+    users.update(
+        privacy_policy_accepted=Case(*accepted_whens, default=Value(False)),
+        privacy_policy_version=Case(
+            *version_whens, default=F("privacy_policy_version"), output_field=CharField()
+        ),
+    )

@@ -16,6 +16,7 @@ from config.api.errors import NotFound
 from config.api.fields import client_ip
 from config.api.pagination import ArrayPagination
 from config.api.parsers import JSONParser
+from config.api.renderers import format_datetime
 from config.api.schema import error_responses
 from consents import selectors, services
 from consents.api.serializers import (
@@ -225,8 +226,14 @@ class LegalDocumentPageView(APIView):
         # Labels and the date follow the document's own language, not the caller's.
         # mark_safe only on what the sanitizer has just returned.
         body = mark_safe(sanitize_html(document.body_html))
+        context = {
+            "document": document,
+            "body": body,
+            # The machine-readable date in the contract's format, like every JSON datetime.
+            "published_at_iso": format_datetime(document.published_at),
+        }
         with translation.override(document.language):
-            html = render_to_string("legal/document.html", {"document": document, "body": body})
+            html = render_to_string("consents/document_page.html", context)
         response = HttpResponse(html, content_type="text/html; charset=utf-8")
         response["Content-Language"] = document.language
         response["Content-Security-Policy"] = HTML_PAGE_CSP

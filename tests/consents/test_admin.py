@@ -140,6 +140,9 @@ def test_adding_a_document_publishes_it_through_the_service(admin_client, staff_
     [
         ({"version": "1.0.0"}, "already published in this language"),
         ({"version": "one"}, "Use a version such as 1.2.0"),
+        ({"version": "01.0.0"}, "three whole numbers separated by dots (MAJOR.MINOR.PATCH)"),
+        ({"version": "1"}, "three whole numbers separated by dots (MAJOR.MINOR.PATCH)"),
+        ({"version": "1.0"}, "three whole numbers separated by dots (MAJOR.MINOR.PATCH)"),
         ({"body_html": "<script>only()</script>"}, "empty once unsafe HTML is removed"),
         ({"document_type": "cookies"}, "Select a valid choice"),
     ],

@@ -4,7 +4,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from consents import services
 from consents.models import ConsentRecord
@@ -128,3 +128,55 @@ def test_a_consent_cannot_slip_in_while_the_version_is_being_corrected(user, mon
     record = ConsentRecord.objects.get()
     assert document.title == "Corrected"
     assert record.consent_date > document.updated_at  # agreed to the corrected text
+
+
+def test_a_publish_in_one_language_sees_a_racing_consent_in_another(user):
+    """A consent to the version current in en, still uncommitted, while a new tr version is
+    published: the publish waits for it, so the user's flags count the acceptance."""
+    publish("privacy_policy", "1.0.0", "tr")
+    publish("privacy_policy", "2.0.0", "en")
+    consent_record_create(
+        user=user, document_type="privacy_policy", document_version="1.0.0", is_accepted=True
+    )
+    consent_recorded = threading.Event()
+    consent_may_commit = threading.Event()
+    failures = []
+
+    def consent():
+        try:
+            with transaction.atomic():
+                consent_record_create(
+                    user=user,
+                    document_type="privacy_policy",
+                    document_version="2.0.0",
+                    is_accepted=True,
+                )
+                consent_recorded.set()
+                consent_may_commit.wait(10)
+        except Exception as error:  # collected and asserted below
+            failures.append(error)
+        finally:
+            consent_recorded.set()
+            connection.close()
+
+    def publish_tr():
+        try:
+            publish("privacy_policy", "1.1.0", "tr")  # 1.0.0, the held version, goes stale
+        except Exception as error:  # collected and asserted below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    consenter = threading.Thread(target=consent)
+    consenter.start()
+    assert consent_recorded.wait(10)
+    publisher = threading.Thread(target=publish_tr)
+    publisher.start()
+    assert _wait_until(_another_backend_waits_on_a_lock)
+    consent_may_commit.set()
+    consenter.join()
+    publisher.join()
+
+    assert failures == []
+    user.refresh_from_db()
+    assert (user.privacy_policy_accepted, user.privacy_policy_version) == (True, "2.0.0")

@@ -299,6 +299,12 @@ def test_a_form_encoded_body_is_refused(user_client):
         ("privacy_policy", "1.0"),
         ("payment_terms", "1.0.0"),  # a valid type with nothing published
         ("privacy_policy", "../1.0.0"),
+        # Not canonical spellings of the published 1.0.0: not a published version either.
+        ("privacy_policy", "01.0.0"),
+        ("privacy_policy", "1"),
+        ("privacy_policy", "1.0.0.0"),
+        ("privacy_policy", "1.00.0"),
+        ("privacy_policy", "v1.0.0"),
     ],
 )
 def test_an_unpublished_version_is_a_404_that_records_nothing(user_client, document_type, version):
@@ -405,8 +411,9 @@ def test_publishing_a_new_privacy_policy_clears_accepted_until_the_user_accepts_
     assert _privacy_needs_update(user_client) is False
 
     publish("privacy_policy", "2.0.0", "en")
+    publish("privacy_policy", "2.0.0", "tr")  # 1.0.0 is now current in no language
 
-    # "Accepted" means the current version; the version stays the last one the user accepted.
+    # "Accepted" means a current version; the version stays the last one the user accepted.
     assert _me_flags(user_client) == (False, "1.0.0")
     assert _privacy_needs_update(user_client) is True
     assert ConsentRecord.objects.get().is_accepted is True  # the record itself is untouched
@@ -456,4 +463,129 @@ def test_a_new_privacy_policy_does_not_touch_users_who_never_accepted(user, othe
     publish("privacy_policy", "2.0.0", "en")
 
     assert _flags(user) == (False, None)
+    assert _flags(other_user) == (False, None)
+
+
+# --- the flags follow "current in any language", like the overview ----------------------------
+#
+# en and tr both start at 1.0.0 (the `documents` fixture). `privacyPolicyAccepted` is True
+# exactly when the overview shows some current privacy-policy version (in some language) as
+# consented; `privacyPolicyVersion` is then the highest such version.
+
+
+def _privacy_status(client, language: str) -> tuple[str, bool, bool]:
+    overview = assert_success(
+        client.get("/api/v1/legal-documents/overview", {"language": language})
+    )
+    status = overview["privacyPolicy"]
+    return status["version"], status["hasUserConsented"], status["needsUpdate"]
+
+
+def test_a_new_version_in_one_language_keeps_the_flags_while_the_held_one_is_current(
+    user_client, user
+):
+    user_client.post(URL, ACCEPT, format="json")
+
+    publish("privacy_policy", "1.1.0", "tr")
+
+    assert _privacy_status(user_client, "en") == ("1.0.0", True, False)
+    assert _privacy_status(user_client, "tr") == ("1.1.0", False, True)
+    assert _me_flags(user_client) == (True, "1.0.0")
+
+    publish("privacy_policy", "1.1.0", "en")  # 1.0.0 is now current nowhere
+
+    assert _privacy_status(user_client, "en") == ("1.1.0", False, True)
+    assert _me_flags(user_client) == (False, "1.0.0")
+
+
+def test_publishing_keeps_the_flags_on_another_accepted_current_version(user_client, user):
+    publish("privacy_policy", "1.1.0", "tr")
+    user_client.post(URL, {**ACCEPT, "documentVersion": "1.1.0"}, format="json")
+    user_client.post(URL, ACCEPT, format="json")  # 1.0.0, still current in en
+    assert _me_flags(user_client) == (True, "1.1.0")
+
+    publish("privacy_policy", "1.2.0", "tr")  # 1.1.0 is current nowhere; 1.0.0 still is (en)
+
+    assert _privacy_status(user_client, "en") == ("1.0.0", True, False)
+    assert _me_flags(user_client) == (True, "1.0.0")
+
+
+def test_publishing_a_stale_accepted_version_in_a_new_language_restores_the_flags(
+    user_client, user
+):
+    publish("privacy_policy", "2.0.0", "tr")
+    user_client.post(URL, {**ACCEPT, "documentVersion": "2.0.0"}, format="json")
+    publish("privacy_policy", "3.0.0", "tr")
+    assert _me_flags(user_client) == (False, "2.0.0")
+
+    publish("privacy_policy", "2.0.0", "en")  # current again, in en
+
+    assert _privacy_status(user_client, "en") == ("2.0.0", True, False)
+    assert _me_flags(user_client) == (True, "2.0.0")
+
+
+def test_accepting_an_older_current_version_does_not_move_the_version_backwards(user_client, user):
+    publish("privacy_policy", "1.1.0", "tr")
+    user_client.post(URL, {**ACCEPT, "documentVersion": "1.1.0"}, format="json")
+
+    response = user_client.post(URL, ACCEPT, format="json")  # 1.0.0, current in en
+
+    assert_success(response, 201)
+    assert _me_flags(user_client) == (True, "1.1.0")
+    assert _privacy_status(user_client, "en") == ("1.0.0", True, False)
+    assert _privacy_status(user_client, "tr") == ("1.1.0", True, False)
+
+
+def test_accepting_a_newer_current_version_after_an_older_one_moves_the_version(user_client, user):
+    publish("privacy_policy", "1.1.0", "tr")
+    user_client.post(URL, ACCEPT, format="json")
+
+    user_client.post(URL, {**ACCEPT, "documentVersion": "1.1.0"}, format="json")
+
+    assert _me_flags(user_client) == (True, "1.1.0")
+
+
+def test_withdrawing_a_current_version_the_user_does_not_hold_keeps_the_flags(user_client, user):
+    publish("privacy_policy", "1.1.0", "tr")
+    user_client.post(URL, ACCEPT, format="json")
+    user_client.post(URL, {**ACCEPT, "documentVersion": "1.1.0"}, format="json")
+
+    user_client.post(URL, {**ACCEPT, "isAccepted": False}, format="json")  # withdraws 1.0.0
+
+    assert _me_flags(user_client) == (True, "1.1.0")
+    assert _privacy_status(user_client, "en") == ("1.0.0", False, True)
+    assert _privacy_status(user_client, "tr") == ("1.1.0", True, False)
+
+
+def test_withdrawing_the_held_version_falls_back_to_another_accepted_current_one(user_client, user):
+    publish("privacy_policy", "1.1.0", "tr")
+    user_client.post(URL, ACCEPT, format="json")
+    user_client.post(URL, {**ACCEPT, "documentVersion": "1.1.0"}, format="json")
+
+    user_client.post(
+        URL, {**ACCEPT, "documentVersion": "1.1.0", "isAccepted": False}, format="json"
+    )
+
+    assert _me_flags(user_client) == (True, "1.0.0")
+    assert _privacy_status(user_client, "en") == ("1.0.0", True, False)
+    assert _privacy_status(user_client, "tr") == ("1.1.0", False, True)
+
+
+def test_withdrawing_a_stale_held_version_clears_the_version(user_client, user):
+    user_client.post(URL, ACCEPT, format="json")
+    publish("privacy_policy", "2.0.0", "en")
+    publish("privacy_policy", "2.0.0", "tr")
+    assert _me_flags(user_client) == (False, "1.0.0")
+
+    user_client.post(URL, {**ACCEPT, "isAccepted": False}, format="json")
+
+    assert _me_flags(user_client) == (False, None)
+
+
+def test_a_new_version_in_one_language_leaves_other_users_alone(client_for, user, other_user):
+    client_for(user).post(URL, ACCEPT, format="json")
+
+    publish("privacy_policy", "1.1.0", "tr")
+
+    assert _flags(user) == (True, "1.0.0")
     assert _flags(other_user) == (False, None)

@@ -110,7 +110,7 @@ def test_an_unknown_type_or_nothing_published_is_a_404(api_client, terms, docume
 
 
 def test_only_a_tr_version_is_not_served_in_english(api_client):
-    publish("payment_terms", "1.0", "tr")
+    publish("payment_terms", "1.0.0", "tr")
 
     assert_error(api_client.get(URL.format("payment_terms")), 404)
 
@@ -142,7 +142,8 @@ def test_the_page_is_a_complete_mobile_friendly_html_document(api_client, terms)
     assert "<title>Terms of Use</title>" in page
     assert "<h1>Terms of Use</h1>" in page
     assert "Version 2.1.0" in page
-    assert '<time datetime="2026-02-03T04:05:06.789000+00:00">3 February 2026</time>' in page
+    # The contract's datetime format (UTC, milliseconds, Z), as in every JSON response.
+    assert '<time datetime="2026-02-03T04:05:06.789Z">3 February 2026</time>' in page
     assert "<p>Body</p>" in page
     assert page.rstrip().endswith("</html>")
     # Nothing is loaded from anywhere: no stylesheet, script, font or image.

@@ -50,14 +50,14 @@ def test_nothing_published_is_null_and_an_empty_list(user_client):
 
 
 def test_additional_documents_list_the_published_payment_and_purchase_terms(user_client, documents):
-    publish("purchase_terms", "3.0", "en", is_required=False)
-    publish("payment_terms", "1.1", "en")
+    publish("purchase_terms", "3.0.0", "en", is_required=False)
+    publish("payment_terms", "1.1.0", "en")
 
     data = assert_success(user_client.get(URL))
 
     assert data["additionalDocuments"] == [
-        status("payment_terms", "1.1"),
-        status("purchase_terms", "3.0", needsUpdate=False, isRequired=False),
+        status("payment_terms", "1.1.0"),
+        status("purchase_terms", "3.0.0", needsUpdate=False, isRequired=False),
     ]
 
 
@@ -149,7 +149,7 @@ def test_other_users_consents_do_not_count(user_client, other_user, documents):
 
 
 def test_it_shows_the_request_language_and_falls_back_to_english(user_client, documents):
-    publish("payment_terms", "1.0", "en", title="Payment terms")
+    publish("payment_terms", "1.0.0", "en", title="Payment terms")
     publish("terms_of_use", "1.1.0", "tr", title="Kullanım Koşulları 1.1")
 
     data = assert_success(user_client.get(URL, HTTP_X_LANGUAGE="tr"))
@@ -184,7 +184,7 @@ def test_the_query_count_does_not_grow_with_history_or_documents(
 ):
     for index in range(records):
         ConsentRecordFactory(user=user, is_accepted=index % 2 == 0)
-        publish("payment_terms", f"1.{index}", "tr")
+        publish("payment_terms", f"1.{index}.0", "tr")
     # authenticate the user, then one query for documents and latest decisions
     with django_assert_max_num_queries(2):
         data = assert_success(user_client.get(URL, HTTP_X_LANGUAGE="tr"))

@@ -78,6 +78,19 @@ def test_the_same_version_in_another_language_is_fine():
         ({"version": ""}, INVALID_VERSION, "version"),
         ({"version": "1.2.3.4.5"}, INVALID_VERSION, "version"),
         ({"version": "1." + "1" * 20}, INVALID_VERSION, "version"),
+        # Only a canonical MAJOR.MINOR.PATCH: anything else could sit next to 1.0.0 as a
+        # "different" version of the same text.
+        ({"version": "01.0.0"}, INVALID_VERSION, "version"),
+        ({"version": "1.00.0"}, INVALID_VERSION, "version"),
+        ({"version": "1.0.01"}, INVALID_VERSION, "version"),
+        ({"version": "1"}, INVALID_VERSION, "version"),
+        ({"version": "1.0"}, INVALID_VERSION, "version"),
+        ({"version": "1.0.0.0"}, INVALID_VERSION, "version"),
+        ({"version": "1.0.0-rc.1"}, INVALID_VERSION, "version"),
+        ({"version": "-1.0.0"}, INVALID_VERSION, "version"),
+        ({"version": "1.0.0\n1"}, INVALID_VERSION, "version"),
+        ({"version": "1\u0661.0.0"}, INVALID_VERSION, "version"),  # an Arabic-Indic digit
+        ({"version": "\uff11.0.0"}, INVALID_VERSION, "version"),  # a full-width digit
         ({"title": "  "}, TITLE_REQUIRED, "title"),
         ({"title": "x" * 201}, TITLE_REQUIRED, "title"),
         ({"body_html": "<script>alert(1)</script>"}, BODY_REQUIRED, "bodyHtml"),
@@ -92,6 +105,13 @@ def test_bad_documents_are_refused_and_nothing_changes(changes, error, field):
 
     assert (refused.value.message, refused.value.field) == (error, field)
     assert list(LegalDocument.objects.values_list("pk", "is_current")) == [(current.pk, True)]
+
+
+@pytest.mark.parametrize("version", ["0.0.0", "0.1.0", "10.20.30", " 1.2.0 "])
+def test_canonical_versions_are_published(version):
+    document = legal_document_publish(**{**VALID, "version": version})
+
+    assert document.version == version.strip()
 
 
 def test_the_body_is_sanitized_when_stored():
@@ -237,7 +257,7 @@ def test_the_command_publishes_a_sanitized_current_version(body_file):
 
 def test_the_command_publishes_optional_documents_without_required(body_file):
     run(
-        "--type", "consent_form", "--version", "1.0", "--language", "en",
+        "--type", "consent_form", "--version", "1.0.0", "--language", "en",
         "--title", "Consent", "--file", str(body_file),
     )  # fmt: skip
 
@@ -245,7 +265,7 @@ def test_the_command_publishes_optional_documents_without_required(body_file):
 
 
 def test_the_command_refuses_to_republish(body_file):
-    args = ["--type", "terms_of_use", "--version", "1.0", "--language", "en", "--title", "T",
+    args = ["--type", "terms_of_use", "--version", "1.0.0", "--language", "en", "--title", "T",
             "--file", str(body_file)]  # fmt: skip
     run(*args)
 
@@ -266,7 +286,7 @@ def test_the_command_refuses_to_republish(body_file):
 def test_the_command_refuses_bad_input(body_file, changes, message):
     options = {
         "--type": "terms_of_use",
-        "--version": "1.0",
+        "--version": "1.0.0",
         "--language": "en",
         "--title": "T",
         "--file": str(body_file),
@@ -279,9 +299,25 @@ def test_the_command_refuses_bad_input(body_file, changes, message):
     assert not LegalDocument.objects.exists()
 
 
+@pytest.mark.parametrize("version", ["01.0.0", "1", "1.0", "1.0.0.0", "v1.0.0"])
+def test_the_command_refuses_a_version_that_is_not_canonical(body_file, version):
+    args = ["--type", "privacy_policy", "--language", "en", "--title", "T",
+            "--file", str(body_file)]  # fmt: skip
+    run(*args, "--version", "1.0.0")
+
+    with pytest.raises(CommandError) as refused:
+        run(*args, "--version", version)
+
+    assert str(refused.value) == (
+        "version: Use a version such as 1.2.0: three whole numbers separated by dots "
+        "(MAJOR.MINOR.PATCH), without leading zeros."
+    )
+    assert list(LegalDocument.objects.values_list("version", flat=True)) == ["1.0.0"]
+
+
 def test_the_command_refuses_an_unknown_type(body_file):
     with pytest.raises(CommandError, match="invalid choice"):
-        run("--type", "cookies", "--version", "1", "--language", "en", "--title", "T",
+        run("--type", "cookies", "--version", "1.0.0", "--language", "en", "--title", "T",
             "--file", str(body_file))  # fmt: skip
 
 
@@ -290,5 +326,5 @@ def test_the_command_refuses_a_file_that_is_not_utf8(tmp_path):
     path.write_bytes("<p>Gizlilik \xfe</p>".encode("latin-1"))
 
     with pytest.raises(CommandError, match="Cannot read"):
-        run("--type", "terms_of_use", "--version", "1", "--language", "en", "--title", "T",
+        run("--type", "terms_of_use", "--version", "1.0.0", "--language", "en", "--title", "T",
             "--file", str(path))  # fmt: skip
