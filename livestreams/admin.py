@@ -174,8 +174,9 @@ class LiveStreamAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # Everything but the replay settings: the rest belongs to the creator and the state
-        # machine, and changes only through the actions.
-        editable = set(REPLAY_FIELDS)
+        # machine, and changes only through the actions. A deleted stream is read-only
+        # altogether: restore it first.
+        editable = set(REPLAY_FIELDS) if obj is None or obj.deleted_at is None else set()
         return [
             field
             for fieldset in self.fieldsets
@@ -197,12 +198,18 @@ class LiveStreamAdmin(admin.ModelAdmin):
         changes = {field: form.cleaned_data[field] for field in form.changed_data}
         changes = {field: value for field, value in changes.items() if field in REPLAY_FIELDS}
         if changes:
-            services.live_stream_update_replay_settings(
-                live_stream=obj, actor=None, changes=changes
-            )
+            try:
+                services.live_stream_update_replay_settings(
+                    live_stream=obj, actor=None, changes=changes
+                )
+            except DomainError as refusal:  # deleted since the page was opened
+                self.message_user(request, f"{obj.title}: {refusal.message}", messages.WARNING)
 
     def _run(self, request, queryset, service, done_message) -> None:
-        """Call `service` for each selected stream; report what it refused, stream by stream."""
+        """Call `service` for each selected stream; report what it refused, stream by stream.
+
+        The services refuse (DomainError) whatever would change nothing, so the count is of
+        real changes only."""
         done = 0
         for live_stream in queryset:
             try:
@@ -263,11 +270,7 @@ class LiveStreamAdmin(admin.ModelAdmin):
         self._run(
             request,
             queryset,
-            lambda stream: services.live_stream_update_replay_settings(
-                live_stream=stream,
-                actor=None,
-                changes={"is_active_replay_on_creator_profile": False},
-            ),
+            lambda stream: services.live_stream_turn_replay_off(live_stream=stream),
             lambda count: ngettext(
                 "Replay turned off for %(count)d stream.",
                 "Replay turned off for %(count)d streams.",

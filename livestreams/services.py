@@ -7,6 +7,7 @@ cannot slip in beside an end, a cancel or an expiry and leave someone "in" a fin
 """
 
 import logging
+import operator
 import re
 import secrets
 import string
@@ -15,9 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import reduce
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +29,7 @@ from config.api.ids import new_object_id
 from config.images import process_image
 from livestreams import agora
 from livestreams.models import (
+    FINAL_STATUSES,
     MAX_PRICE,
     NOT_STARTED_STATUSES,
     AccessType,
@@ -64,6 +68,10 @@ UNKNOWN_GUEST = _("No user with the id {id}.")
 START_TOO_EARLY = _("The planned start cannot be more than 5 minutes in the past.")
 START_TOO_LATE = _("The planned start cannot be more than 90 days ahead.")
 NOTHING_TO_CHANGE = _("Send isActiveReplayOnCreatorProfile, replayCreditPrice or both.")
+STREAM_IS_DELETED = _("This live stream is deleted; restore it first.")
+ALREADY_DELETED = _("This live stream is already deleted.")
+NOT_DELETED = _("This live stream is not deleted.")
+REPLAY_ALREADY_OFF = _("The replay of this live stream is already off.")
 PRICE_OUT_OF_RANGE = _("Must be greater than 0 and at most 100000, with at most 2 decimals.")
 
 PLANNED_START_PAST_TOLERANCE = timedelta(minutes=5)
@@ -141,6 +149,16 @@ def _lock(live_stream: LiveStream, *, include_deleted: bool = False) -> LiveStre
     locked = queryset.filter(pk=live_stream.pk).first()
     if locked is None:
         raise NotFound()
+    return locked
+
+
+def _lock_to_change(live_stream: LiveStream, *, actor: User | None) -> LiveStream:
+    """The stream's row locked for a change by its creator or, with `actor=None`, the
+    operator. A deleted stream is NotFound to the creator (the API does not show it) and a
+    Conflict to the operator, who sees it in the admin: restore it first."""
+    locked = _lock(live_stream, include_deleted=actor is None)
+    if locked.deleted_at is not None:
+        raise Conflict(STREAM_IS_DELETED)
     return locked
 
 
@@ -269,10 +287,11 @@ def live_stream_create(
     Refuses with InvalidInput: guests that do not fit the type (none for solo, exactly one
     otherwise), the creator as guest, a planned start more than 5 minutes past or 90 days
     ahead, a thumbnail that is not a valid image, and guests who are not visible app users
-    (unknown, inactive or staff). A price above zero makes the stream paid. Nothing is stored
-    when it refuses.
+    (unknown, inactive or staff). A price above zero makes the stream paid. The title is
+    stored in Unicode NFC. Nothing is stored when it refuses.
     """
     now = timezone.now()
+    title = unicodedata.normalize("NFC", title)
     unique_guest_ids = _check_guest_ids(
         creator=creator, live_stream_type=live_stream_type, guest_ids=guest_ids
     )
@@ -322,14 +341,15 @@ def live_stream_create(
 def live_stream_delete(*, live_stream: LiveStream, actor: User | None) -> LiveStream:
     """Soft-delete a stream (the creator, or the operator with `actor=None`).
 
-    Refuses: another user (Forbidden), an active stream (Conflict: end it first).
+    Refuses: another user (Forbidden), an active stream (Conflict: end it first), a stream
+    already deleted (NotFound to the creator, Conflict to the operator).
     """
     require_creator(live_stream, actor)
     locked = _lock(live_stream, include_deleted=actor is None)
+    if locked.deleted_at is not None:
+        raise Conflict(ALREADY_DELETED)
     if locked.status == LiveStreamStatus.ACTIVE:
         raise Conflict(ACTIVE_CANNOT_BE_DELETED)
-    if locked.deleted_at is not None:
-        return locked  # the operator deleting twice
     now = timezone.now()
     locked.deleted_at = now
     locked.save(update_fields=["deleted_at", "updated_at"])
@@ -339,11 +359,15 @@ def live_stream_delete(*, live_stream: LiveStream, actor: User | None) -> LiveSt
 
 @transaction.atomic
 def live_stream_restore(*, live_stream: LiveStream) -> LiveStream:
-    """Undo a soft delete (operators only, from the admin)."""
+    """Undo a soft delete (operators only, from the admin).
+
+    Refuses: a stream that is not deleted (Conflict), so the admin counts only real restores.
+    """
     locked = _lock(live_stream, include_deleted=True)
-    if locked.deleted_at is not None:
-        locked.deleted_at = None
-        locked.save(update_fields=["deleted_at", "updated_at"])
+    if locked.deleted_at is None:
+        raise Conflict(NOT_DELETED)
+    locked.deleted_at = None
+    locked.save(update_fields=["deleted_at", "updated_at"])
     return locked
 
 
@@ -352,7 +376,8 @@ def live_stream_cancel(*, live_stream: LiveStream, actor: User | None) -> LiveSt
     """`scheduled`/`preparing` → `cancelled_by_host` (creator, or the operator with
     `actor=None`) or `cancelled_by_guest` (an invited guest).
 
-    Refuses: anyone else (Forbidden); a stream that is active or over (Conflict).
+    Refuses: anyone else (Forbidden); a stream that is active or over (Conflict); a deleted
+    stream (NotFound, or Conflict for the operator: restore it first).
     """
     if actor is None or live_stream.creator_id == actor.pk:
         to_status = LiveStreamStatus.CANCELLED_BY_HOST
@@ -360,7 +385,7 @@ def live_stream_cancel(*, live_stream: LiveStream, actor: User | None) -> LiveSt
         to_status = LiveStreamStatus.CANCELLED_BY_GUEST
     else:
         raise Forbidden(NOT_CREATOR_OR_GUEST)
-    locked = _lock(live_stream, include_deleted=actor is None)
+    locked = _lock_to_change(live_stream, actor=actor)
     now = timezone.now()
     _move(locked, to_status, ACTIVE_CANNOT_BE_CANCELLED)
     _close_open_participations(locked, now=now)
@@ -372,10 +397,10 @@ def live_stream_end(*, live_stream: LiveStream, actor: User | None) -> LiveStrea
     """`active` → `ended` with `endedAt`; everyone still in is marked as left.
 
     Refuses: anyone but the creator or the operator (Forbidden); a stream that is not active
-    (Conflict).
+    (Conflict); a deleted stream (NotFound, or Conflict for the operator).
     """
     require_creator(live_stream, actor)
-    locked = _lock(live_stream, include_deleted=actor is None)
+    locked = _lock_to_change(live_stream, actor=actor)
     now = timezone.now()
     _move(locked, LiveStreamStatus.ENDED, NOT_STARTED_CANNOT_END, ended_at=now)
     _close_open_participations(locked, now=now)
@@ -390,7 +415,7 @@ def live_stream_update_replay_settings(
     null). Only the keys present in `changes` are touched.
 
     Refuses: anyone but the creator or the operator (Forbidden); no known key, or a price out
-    of range (InvalidInput).
+    of range (InvalidInput); a deleted stream (NotFound, or Conflict for the operator).
     """
     require_creator(live_stream, actor)
     allowed = {"is_active_replay_on_creator_profile", "replay_credit_price"}
@@ -400,53 +425,158 @@ def live_stream_update_replay_settings(
     price = changes.get("replay_credit_price")
     if price is not None and not (0 < price <= MAX_PRICE and price == round(price, 2)):
         raise InvalidInput(PRICE_OUT_OF_RANGE, field="replayCreditPrice")
-    locked = _lock(live_stream, include_deleted=actor is None)
+    locked = _lock_to_change(live_stream, actor=actor)
     for field, value in changes.items():
         setattr(locked, field, value)
     locked.save(update_fields=[*changes, "updated_at"])
     return locked
 
 
+@transaction.atomic
+def live_stream_turn_replay_off(*, live_stream: LiveStream) -> LiveStream:
+    """The operator hides a replay from the creator's profile.
+
+    Refuses (Conflict): a deleted stream (restore it first), a replay that is already off.
+    """
+    locked = _lock_to_change(live_stream, actor=None)
+    if locked.is_active_replay_on_creator_profile is False:
+        raise Conflict(REPLAY_ALREADY_OFF)
+    locked.is_active_replay_on_creator_profile = False
+    locked.save(update_fields=["is_active_replay_on_creator_profile", "updated_at"])
+    return locked
+
+
+# --- Housekeeping ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueTransition:
+    """A change that time alone makes due: streams matching `condition` move to `to_status`
+    (with `changes`)."""
+
+    to_status: str
+    condition: Q
+    changes: dict
+
+
+def due_transitions(now: datetime) -> tuple[DueTransition, ...]:
+    """THE housekeeping rule (contract section 4), used by the command for every stream and
+    by the joins for the one being joined, so both see a stream the same way.
+
+    - `scheduled`/`preparing` more than the grace past its planned start → `expired`;
+    - `active` more than the grace past its planned end → `ended` (with `endedAt`);
+    - `scheduled` whose planned start has come (within the grace) → `preparing`.
+
+    The three conditions never overlap, so their order does not matter.
+    """
+    cutoff = now - timedelta(minutes=settings.LIVE_STREAM_GRACE_MINUTES)
+    return (
+        DueTransition(
+            LiveStreamStatus.EXPIRED,
+            Q(status__in=NOT_STARTED_STATUSES, planned_start_date__lt=cutoff),
+            {},
+        ),
+        DueTransition(
+            LiveStreamStatus.ENDED,
+            Q(status=LiveStreamStatus.ACTIVE, planned_end_date__lt=cutoff),
+            {"ended_at": now},
+        ),
+        DueTransition(
+            LiveStreamStatus.PREPARING,
+            Q(
+                status=LiveStreamStatus.SCHEDULED,
+                planned_start_date__lte=now,
+                planned_start_date__gte=cutoff,
+            ),
+            {},
+        ),
+    )
+
+
+def _apply_due(
+    transition: DueTransition, candidates, *, now: datetime, skip_locked: bool = False
+) -> int:
+    """Apply `transition` to the visible streams among `candidates` that match it; how many
+    changed. Inside a transaction: the rows are locked and the condition re-checked, so two
+    runs at once, or a run beside a join or a cancel, never apply a stale change. A stream
+    that is over keeps nobody inside."""
+    due = list(
+        candidates.visible()
+        .select_for_update(skip_locked=skip_locked)
+        .filter(transition.condition)
+        .values_list("pk", flat=True)
+    )
+    if not due:
+        return 0
+    changed = (
+        LiveStream.objects.filter(pk__in=due)
+        .filter(transition.condition)
+        .update(status=transition.to_status, updated_at=now, **transition.changes)
+    )
+    if transition.to_status in FINAL_STATUSES:
+        Participation.objects.filter(live_stream__in=due, left_at__isnull=True).update(left_at=now)
+    return changed
+
+
+def _catch_up(live_stream: LiveStream) -> None:
+    """Apply to this one stream whatever housekeeping would do to it now, so a join between
+    two runs of the command sees the stream as the command would leave it (a no-show is
+    expired, an overrun ended, a scheduled stream whose start has come preparing).
+
+    Runs in its own transaction, committed before the join decides: a join refused because
+    the stream turned out to be over must not roll the change back. Costs one query when
+    nothing is due. `live_stream` is updated in place.
+    """
+    now = timezone.now()
+    transitions = due_transitions(now)
+    this_one = LiveStream.objects.filter(pk=live_stream.pk)
+    any_due = reduce(operator.or_, (transition.condition for transition in transitions))
+    if not this_one.visible().filter(any_due).exists():
+        return
+    with transaction.atomic():
+        for transition in transitions:
+            if _apply_due(transition, this_one, now=now):
+                break
+    live_stream.refresh_from_db(fields=["status", "ended_at", "updated_at"])
+
+
 @dataclass(frozen=True)
 class HousekeepingResult:
+    prepared: int
     expired: int
     ended: int
 
 
 def live_stream_housekeeping(*, now: datetime | None = None) -> HousekeepingResult:
-    """Expire streams that never went live within the grace after their planned start, and
-    end live streams that ran past their planned end by more than the grace.
+    """Apply `due_transitions` to every visible stream: expire streams that never went live
+    within the grace after their planned start, end live streams that ran past their planned
+    end by more than the grace, and move scheduled streams whose start has come to preparing.
 
-    Safe to run every minute and to run twice at once: each UPDATE re-checks the status of
-    every row it touches, and a row being joined or changed is waited for, not overwritten.
+    Deleted streams keep their status and are not counted; any stay still open in one that
+    would be expired or ended is closed all the same (deleting closes them; this tidies any
+    left behind).
+
+    Safe to run every minute and to run twice at once: each change re-checks its condition
+    on rows locked for it, and a row being joined or changed is skipped until the next run,
+    not overwritten. A second run at the same moment changes nothing.
     """
     now = now or timezone.now()
-    grace = timedelta(minutes=settings.LIVE_STREAM_GRACE_MINUTES)
-    with transaction.atomic():
-        no_shows = list(
-            LiveStream.objects.select_for_update(skip_locked=True)
-            .filter(status__in=NOT_STARTED_STATUSES, planned_start_date__lt=now - grace)
-            .values_list("pk", flat=True)
-        )
-        expired = LiveStream.objects.filter(
-            pk__in=no_shows, status__in=NOT_STARTED_STATUSES
-        ).update(status=LiveStreamStatus.EXPIRED, updated_at=now)
-        Participation.objects.filter(live_stream__in=no_shows, left_at__isnull=True).update(
-            left_at=now
-        )
-    with transaction.atomic():
-        overruns = list(
-            LiveStream.objects.select_for_update(skip_locked=True)
-            .filter(status=LiveStreamStatus.ACTIVE, planned_end_date__lt=now - grace)
-            .values_list("pk", flat=True)
-        )
-        ended = LiveStream.objects.filter(pk__in=overruns, status=LiveStreamStatus.ACTIVE).update(
-            status=LiveStreamStatus.ENDED, ended_at=now, updated_at=now
-        )
-        Participation.objects.filter(live_stream__in=overruns, left_at__isnull=True).update(
-            left_at=now
-        )
-    return HousekeepingResult(expired=expired, ended=ended)
+    counts = {}
+    for transition in due_transitions(now):
+        with transaction.atomic():
+            counts[transition.to_status] = _apply_due(
+                transition, LiveStream.objects.all(), now=now, skip_locked=True
+            )
+            if transition.to_status in FINAL_STATUSES:
+                deleted_due = LiveStream.objects.deleted().filter(transition.condition)
+                Participation.objects.filter(
+                    live_stream__in=deleted_due.values("pk"), left_at__isnull=True
+                ).update(left_at=now)
+    return HousekeepingResult(
+        prepared=counts[LiveStreamStatus.PREPARING],
+        expired=counts[LiveStreamStatus.EXPIRED],
+        ended=counts[LiveStreamStatus.ENDED],
+    )
 
 
 # --- Joining ---------------------------------------------------------------------------------
@@ -566,66 +696,79 @@ def _check_can_watch(live_stream: LiveStream, user: User) -> None:
         raise PaymentRequired()
 
 
-@transaction.atomic
+# The joins are not one `@transaction.atomic`: `_catch_up` commits on its own first, so a
+# stream found to be over stays over when the join is then refused. The join proper runs in
+# its own transaction, under the row lock.
+
+
 def live_stream_join_as_creator(*, live_stream: LiveStream, user: User) -> JoinResult:
     """The creator joins with publisher rights; the first join makes the stream `active`.
 
-    Refuses: anyone but the creator (Forbidden); a stream that is over (Conflict); a second
-    active stream of the same creator (Conflict, enforced by a partial unique index, so two
-    concurrent calls for two streams cannot both go live); Agora not configured
-    (ServiceUnavailable). Nothing changes when it refuses.
+    Refuses: anyone but the creator (Forbidden); a stream that is over, or that housekeeping
+    would expire (Conflict); a second active stream of the same creator (Conflict, enforced
+    by a partial unique index, so two concurrent calls for two streams cannot both go live);
+    Agora not configured (ServiceUnavailable). Nothing but the housekeeping changes when it
+    refuses.
     """
+    _catch_up(live_stream)
     _check_can_host(live_stream, user)
     agora.credentials()
-    locked = _lock(live_stream)
-    _check_can_host(locked, user)
-    if locked.status != LiveStreamStatus.ACTIVE:
-        try:
-            with transaction.atomic():
-                _move(locked, LiveStreamStatus.ACTIVE, STREAM_IS_OVER, started_at=timezone.now())
-        except IntegrityError as error:
-            raise Conflict(CREATOR_ALREADY_LIVE) from error
-    return _enter(live_stream=locked, user=user, role=ParticipantRole.HOST)
+    with transaction.atomic():
+        locked = _lock(live_stream)
+        _check_can_host(locked, user)
+        if locked.status != LiveStreamStatus.ACTIVE:
+            try:
+                with transaction.atomic():
+                    _move(
+                        locked, LiveStreamStatus.ACTIVE, STREAM_IS_OVER, started_at=timezone.now()
+                    )
+            except IntegrityError as error:
+                raise Conflict(CREATOR_ALREADY_LIVE) from error
+        return _enter(live_stream=locked, user=user, role=ParticipantRole.HOST)
 
 
-@transaction.atomic
 def live_stream_join_as_guest(*, live_stream: LiveStream, user: User) -> JoinResult:
-    """An invited guest joins with publisher rights while the stream is preparing or active.
+    """An invited guest joins with publisher rights while the stream is preparing or active
+    (a scheduled stream whose planned start has come counts as preparing).
 
-    Refuses: anyone not invited (Forbidden); a stream not yet preparing, or over (Conflict);
-    Agora not configured (ServiceUnavailable).
+    Refuses: anyone not invited (Forbidden); a stream not yet preparing, or over, or that
+    housekeeping would expire or end (Conflict); Agora not configured (ServiceUnavailable).
     """
+    _catch_up(live_stream)
     _check_can_guest(live_stream, user)
     agora.credentials()
-    current = _share_lock(live_stream)
-    _check_can_guest(current, user)
-    return _enter(live_stream=current, user=user, role=ParticipantRole.GUEST)
+    with transaction.atomic():
+        current = _share_lock(live_stream)
+        _check_can_guest(current, user)
+        return _enter(live_stream=current, user=user, role=ParticipantRole.GUEST)
 
 
-@transaction.atomic
 def live_stream_join_as_audience(
     *, live_stream: LiveStream, user: User, device: DeviceDetails | None = None
 ) -> JoinResult:
     """Anyone else joins an active stream with subscriber rights; one open stay per person.
 
     Refuses: the creator or an invited guest (Conflict: they have their own joins); a stream
-    that is not active (Conflict); a paid stream (PaymentRequired, until tickets exist);
-    Agora not configured (ServiceUnavailable).
+    that is not active, or that housekeeping would end (Conflict); a paid stream
+    (PaymentRequired, until tickets exist); Agora not configured (ServiceUnavailable).
     """
+    _catch_up(live_stream)
     _check_can_watch(live_stream, user)
     agora.credentials()
-    current = _share_lock(live_stream)
-    _check_can_watch(current, user)
-    return _enter(live_stream=current, user=user, role=ParticipantRole.AUDIENCE, device=device)
+    with transaction.atomic():
+        current = _share_lock(live_stream)
+        _check_can_watch(current, user)
+        return _enter(live_stream=current, user=user, role=ParticipantRole.AUDIENCE, device=device)
 
 
-@transaction.atomic
 def live_stream_refresh_token(*, live_stream: LiveStream, user: User) -> JoinResult:
     """A fresh token for someone who is in the stream now, re-checking every join rule.
 
-    Refuses: a stream that is over (Conflict, as any join of it would be), then someone with
-    no open stay (Forbidden), then whatever their join would refuse.
+    Refuses: a stream that is over or that housekeeping would end (Conflict, as any join of
+    it would be), then someone with no open stay (Forbidden), then whatever their join would
+    refuse.
     """
+    _catch_up(live_stream)
     if live_stream.is_over:
         # Ending a stream closes every stay, so without this the host would hear "you have
         # not joined" about a stream that has simply ended.
@@ -644,11 +787,14 @@ def live_stream_refresh_token(*, live_stream: LiveStream, user: User) -> JoinRes
     check = checks[participant.role]
     check(live_stream, user)
     agora.credentials()
-    current = _share_lock(live_stream)
-    check(current, user)
-    issued = agora.issue_token(
-        channel_name=current.channel_name, uid=participant.uid, publisher=participant.is_publisher
-    )
+    with transaction.atomic():
+        current = _share_lock(live_stream)
+        check(current, user)
+        issued = agora.issue_token(
+            channel_name=current.channel_name,
+            uid=participant.uid,
+            publisher=participant.is_publisher,
+        )
     return JoinResult(live_stream=current, role=participant.role, issued=issued)
 
 

@@ -6,6 +6,7 @@ here and camelCased by the renderer.
 """
 
 import json
+import unicodedata
 from decimal import Decimal
 
 from django.templatetags.static import static
@@ -132,8 +133,16 @@ class UploadField(serializers.Field):
 # --- Input serializers -----------------------------------------------------------------------
 
 
+class TitleField(StrictCharField):
+    """Text normalised to Unicode NFC before its length is checked: `é` typed as `e` plus a
+    combining accent is one character, as the apps show it, not two."""
+
+    def to_internal_value(self, data):
+        return unicodedata.normalize("NFC", super().to_internal_value(data))
+
+
 class LiveStreamCreateSerializer(serializers.Serializer):
-    title = StrictCharField(min_length=1, max_length=120)
+    title = TitleField(min_length=1, max_length=120)
     live_stream_type = serializers.ChoiceField(
         choices=LiveStreamType.choices, default=LiveStreamType.SOLO
     )

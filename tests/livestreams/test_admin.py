@@ -244,30 +244,107 @@ def test_cancel_cancels_streams_that_have_not_started(admin_client, streams):
     ]
 
 
-def test_soft_delete_hides_streams_but_not_active_ones(admin_client, streams):
+def test_cancel_refuses_deleted_streams_and_counts_only_real_cancels(admin_client, streams):
+    deleted = streams["deleted"]
+    before = LiveStream.objects.values("status", "updated_at").get(pk=deleted.pk)
+
+    response = act(admin_client, "cancel_streams", deleted)
+
+    assert notices(response) == ["Silinmiş: This live stream is deleted; restore it first."]
+    assert LiveStream.objects.values("status", "updated_at").get(pk=deleted.pk) == before
+
+
+def test_end_refuses_deleted_streams(admin_client, streams):
+    response = act(admin_client, "end_streams", streams["deleted"])
+
+    assert notices(response) == ["Silinmiş: This live stream is deleted; restore it first."]
+    assert LiveStream.objects.get(pk=streams["deleted"].pk).status == LiveStreamStatus.SCHEDULED
+
+
+def test_soft_delete_hides_streams_but_not_active_or_already_deleted_ones(admin_client, streams):
+    deleted_at = LiveStream.objects.get(pk=streams["deleted"].pk).deleted_at
+
     response = act(
         admin_client, "soft_delete_streams", streams["ended"], streams["active"], streams["deleted"]
     )
 
     assert LiveStream.objects.get(pk=streams["ended"].pk).deleted_at is not None
     assert LiveStream.objects.get(pk=streams["active"].pk).deleted_at is None
+    assert LiveStream.objects.get(pk=streams["deleted"].pk).deleted_at == deleted_at
     assert notices(response) == [
+        "Silinmiş: This live stream is already deleted.",
         "Canlı müzik: An active live stream cannot be deleted; end it first.",
-        "2 streams deleted.",
+        "1 stream deleted.",
     ]
 
 
-def test_restore_brings_deleted_streams_back(admin_client, streams):
-    response = act(admin_client, "restore_streams", streams["deleted"])
+def test_deleting_only_deleted_streams_reports_no_success(admin_client, streams):
+    response = act(admin_client, "soft_delete_streams", streams["deleted"])
+
+    assert notices(response) == ["Silinmiş: This live stream is already deleted."]
+
+
+def test_restore_brings_deleted_streams_back_and_reports_the_others(admin_client, streams):
+    ended_before = LiveStream.objects.values("deleted_at", "updated_at").get(pk=streams["ended"].pk)
+
+    response = act(admin_client, "restore_streams", streams["deleted"], streams["ended"])
 
     assert LiveStream.objects.get(pk=streams["deleted"].pk).deleted_at is None
-    assert notices(response) == ["1 stream restored."]
-
-
-def test_turn_replay_off_hides_the_replay(admin_client, streams):
-    response = act(admin_client, "turn_replay_off", streams["ended"], streams["deleted"])
-
     assert (
-        LiveStream.objects.get(pk=streams["ended"].pk).is_active_replay_on_creator_profile is False
+        LiveStream.objects.values("deleted_at", "updated_at").get(pk=streams["ended"].pk)
+        == ended_before
     )
-    assert notices(response) == ["Replay turned off for 2 streams."]
+    assert notices(response) == [
+        "Bitti: This live stream is not deleted.",
+        "1 stream restored.",
+    ]
+
+
+def test_restoring_a_stream_that_is_not_deleted_reports_no_success(admin_client, streams):
+    response = act(admin_client, "restore_streams", streams["scheduled"])
+
+    assert notices(response) == ["Yarın: This live stream is not deleted."]
+    assert LiveStream.objects.get(pk=streams["scheduled"].pk).deleted_at is None
+
+
+def test_turn_replay_off_hides_the_replay_of_visible_streams_only(admin_client, streams):
+    LiveStream.objects.filter(pk=streams["deleted"].pk).update(
+        is_active_replay_on_creator_profile=True
+    )
+    LiveStream.objects.filter(pk=streams["scheduled"].pk).update(
+        is_active_replay_on_creator_profile=False
+    )
+    scheduled_before = LiveStream.objects.values("updated_at").get(pk=streams["scheduled"].pk)
+
+    response = act(
+        admin_client,
+        "turn_replay_off",
+        streams["ended"],
+        streams["deleted"],
+        streams["scheduled"],
+        streams["active"],
+    )
+
+    replay = dict(LiveStream.objects.values_list("title", "is_active_replay_on_creator_profile"))
+    assert replay == {"Bitti": False, "Silinmiş": True, "Yarın": False, "Canlı müzik": False}
+    assert (
+        LiveStream.objects.values("updated_at").get(pk=streams["scheduled"].pk) == scheduled_before
+    )
+    assert notices(response) == [
+        "Silinmiş: This live stream is deleted; restore it first.",
+        "Yarın: The replay of this live stream is already off.",
+        "Replay turned off for 2 streams.",
+    ]
+
+
+def test_a_deleted_stream_is_read_only_on_its_change_page(admin_client, streams):
+    stream = streams["deleted"]
+
+    response = admin_client.get(change_url(stream))
+    saved = admin_client.post(
+        change_url(stream), change_form(stream, is_active_replay_on_creator_profile="true")
+    )
+
+    assert 'name="is_active_replay_on_creator_profile"' not in response.content.decode()
+    assert saved.status_code == 302
+    assert LiveStream.objects.get(pk=stream.pk).is_active_replay_on_creator_profile is None

@@ -5,10 +5,12 @@ guarantees come from constraints and locks, so they hold whichever request wins.
 """
 
 import threading
+from datetime import timedelta
 from functools import partial
 
 import pytest
 from django.db import OperationalError, connection, transaction
+from django.utils import timezone
 
 from livestreams import services
 from livestreams.models import (
@@ -148,3 +150,29 @@ def test_a_guest_deleted_while_the_stream_is_stored_waits_for_it(client_for, mon
     assert response.status_code == 201, response.content
     assert deleted == [0]
     assert LiveStreamGuest.objects.filter(user=guest).count() == 1
+
+
+def test_joins_and_the_command_racing_on_an_overrun_end_it_once(client_for):
+    # Between housekeeping runs each join ends the overrun itself: however the joins, the
+    # command and each other interleave, the stream is ended once and nobody is left inside.
+    for _ in range(ROUNDS):
+        now = timezone.now()
+        stream = LiveStreamFactory(
+            status=LiveStreamStatus.ACTIVE,
+            planned_start_date=now - timedelta(hours=3),
+            started_at=now - timedelta(hours=3),
+            planned_end_date=now - timedelta(hours=2),
+        )
+        viewers = [client_for(UserFactory()) for _ in range(3)]
+
+        *joins, result = run_together(
+            *[partial(viewer.post, JOIN, {"liveStreamId": stream.pk}) for viewer in viewers],
+            services.live_stream_housekeeping,
+        )
+
+        assert [join.status_code for join in joins] == [409, 409, 409]
+        assert result.ended in (0, 1)
+        stream.refresh_from_db()
+        assert stream.status == LiveStreamStatus.ENDED
+        assert stream.ended_at is not None
+        assert not Participation.objects.filter(live_stream=stream).exists()

@@ -199,6 +199,35 @@ def test_guests_may_come_as_a_repeated_field(user_client, guest):
     assert [item["_id"] for item in data["guests"]] == [guest.pk]
 
 
+DECOMPOSED_E = "e\u0301"  # `é` as `e` plus a combining acute accent
+
+
+@pytest.mark.parametrize("form", ["json", "multipart"])
+def test_a_title_is_measured_and_stored_in_nfc(user_client, form):
+    title = DECOMPOSED_E * 100  # 200 code points, 100 characters
+
+    data = assert_success(user_client.post(URL, {"title": title}, format=form), 201)
+
+    assert data["title"] == "\u00e9" * 100
+    stored = LiveStream.objects.get()
+    assert stored.title == "\u00e9" * 100
+    assert stored.channel_name.startswith("eeee")
+
+
+def test_a_title_longer_than_120_in_nfc_is_still_refused(user_client, settings):
+    errors = assert_error(user_client.post(URL, {"title": DECOMPOSED_E * 121}, format="json"), 400)
+
+    assert errors == ["title: Ensure this field has no more than 120 characters."]
+    assert_nothing_created(settings)
+
+
+def test_the_service_stores_titles_in_nfc(user):
+    stream = services.live_stream_create(creator=user, title="Caf" + DECOMPOSED_E)
+
+    stream.refresh_from_db()
+    assert stream.title == "Caf\u00e9"
+
+
 def test_only_a_title_makes_a_free_solo_stream_starting_now(user_client):
     data = assert_success(user_client.post(URL, {"title": "Hızlı yayın"}, format="json"), 201)
 
@@ -416,7 +445,7 @@ def test_guests_nested_thousands_deep_are_a_400_not_a_crash(user_client, guest, 
 def test_the_text_fields_are_the_shared_strict_strings():
     fields = LiveStreamCreateSerializer().fields
 
-    assert type(fields["title"]) is StrictCharField
+    assert isinstance(fields["title"], StrictCharField)  # normalised to NFC first
     assert type(fields["motivation"]) is StrictCharField
     join_fields = LiveStreamJoinSerializer().fields
     for name in ("device_type", "device_model", "os_version", "app_version", "country"):

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from livestreams.models import LiveStream, LiveStreamStatus, Participation
+from livestreams.models import LiveStream, LiveStreamStatus
 from tests.livestreams.factories import LiveStreamFactory, in_audience
 
 pytestmark = pytest.mark.django_db
@@ -55,15 +55,43 @@ def _frozen():
 @pytest.mark.parametrize("status", [LiveStreamStatus.SCHEDULED, LiveStreamStatus.PREPARING])
 def test_streams_that_never_went_live_expire_after_the_grace(status):
     late = starting(31, status)
-    within_grace = starting(30, status)
+    within_grace = starting(30, LiveStreamStatus.PREPARING)
     future = starting(-10, status)
 
-    assert run() == "Expired 1 and ended 0 live streams."
+    assert run() == "Prepared 0, expired 1 and ended 0 live streams."
 
     assert status_of(late) == LiveStreamStatus.EXPIRED
-    assert status_of(within_grace) == status
+    assert status_of(within_grace) == LiveStreamStatus.PREPARING
     assert status_of(future) == status
     assert LiveStream.objects.get(pk=late.pk).updated_at == NOW
+
+
+def test_scheduled_streams_whose_start_has_come_are_preparing():
+    due_now = starting(0)
+    due_earlier = starting(30)
+    future = starting(-1)
+    already_preparing = starting(10, LiveStreamStatus.PREPARING)
+    stay = in_audience(due_now)
+
+    assert run() == "Prepared 2, expired 0 and ended 0 live streams."
+
+    for stream in (due_now, due_earlier):
+        changed = LiveStream.objects.get(pk=stream.pk)
+        assert (changed.status, changed.updated_at) == (LiveStreamStatus.PREPARING, NOW)
+    assert status_of(future) == LiveStreamStatus.SCHEDULED
+    assert status_of(already_preparing) == LiveStreamStatus.PREPARING
+    stay.refresh_from_db()
+    assert stay.left_at is None
+
+
+def test_a_prepared_stream_expires_once_the_grace_is_over():
+    stream = starting(0)
+    assert run() == "Prepared 1, expired 0 and ended 0 live streams."
+
+    with time_machine.travel(NOW + timedelta(minutes=31), tick=False):
+        assert run() == "Prepared 0, expired 1 and ended 0 live streams."
+
+    assert status_of(stream) == LiveStreamStatus.EXPIRED
 
 
 def test_live_streams_that_overran_are_ended():
@@ -71,7 +99,7 @@ def test_live_streams_that_overran_are_ended():
     within_grace = live_since(60 + 30)
     stay = in_audience(overran)
 
-    assert run() == "Expired 0 and ended 1 live streams."
+    assert run() == "Prepared 0, expired 0 and ended 1 live streams."
 
     ended = LiveStream.objects.get(pk=overran.pk)
     assert ended.status == LiveStreamStatus.ENDED
@@ -102,19 +130,21 @@ def test_finished_streams_are_left_alone():
         )
     ]
 
-    assert run() == "Expired 0 and ended 0 live streams."
+    assert run() == "Prepared 0, expired 0 and ended 0 live streams."
     for stream in untouched:
         assert status_of(stream) == stream.status
 
 
 def test_running_twice_changes_nothing_more():
     starting(31)
+    starting(10)
     live_since(200)
-    assert run() == "Expired 1 and ended 1 live streams."
+    assert run() == "Prepared 1, expired 1 and ended 1 live streams."
     snapshot = list(LiveStream.objects.values_list("pk", "status", "updated_at", "ended_at"))
 
+    assert run() == "Prepared 0, expired 0 and ended 0 live streams."
     with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
-        assert run() == "Expired 0 and ended 0 live streams."
+        assert run() == "Prepared 0, expired 0 and ended 0 live streams."
 
     assert (
         list(LiveStream.objects.values_list("pk", "status", "updated_at", "ended_at")) == snapshot
@@ -126,23 +156,46 @@ def test_the_grace_comes_from_the_settings(settings):
     late = starting(6)
     overran = live_since(66)
 
-    assert run() == "Expired 1 and ended 1 live streams."
+    assert run() == "Prepared 0, expired 1 and ended 1 live streams."
     assert status_of(late) == LiveStreamStatus.EXPIRED
     assert status_of(overran) == LiveStreamStatus.ENDED
 
 
-def test_deleted_streams_are_tidied_too():
+def test_deleted_streams_are_neither_changed_nor_counted():
+    gone = {"deleted_at": NOW - timedelta(hours=1)}
+    late = starting(31, **gone)
+    due = starting(0, **gone)
+    overran = LiveStreamFactory(
+        status=LiveStreamStatus.ACTIVE,
+        planned_start_date=NOW - timedelta(hours=3),
+        planned_end_date=NOW - timedelta(hours=2),
+        **gone,
+    )
+    before = list(LiveStream.objects.values_list("pk", "status", "updated_at", "ended_at"))
+
+    assert run() == "Prepared 0, expired 0 and ended 0 live streams."
+
+    assert list(LiveStream.objects.values_list("pk", "status", "updated_at", "ended_at")) == before
+    assert {late.pk, due.pk, overran.pk} == {pk for pk, *_rest in before}
+
+
+def test_stays_left_open_in_a_deleted_no_show_are_closed_uncounted():
     late = starting(31, deleted_at=NOW - timedelta(hours=1))
+    stay = in_audience(late)
 
-    run()
+    assert run() == "Prepared 0, expired 0 and ended 0 live streams."
 
-    assert status_of(late) == LiveStreamStatus.EXPIRED
-    assert not Participation.objects.exists()
+    assert status_of(late) == LiveStreamStatus.SCHEDULED
+    stay.refresh_from_db()
+    assert stay.left_at == NOW
 
 
 def test_the_summary_follows_the_language(settings):
     from django.utils import translation
 
     starting(31)
+    starting(5)
     with translation.override("tr"):
-        assert run() == "1 canlı yayının süresi doldu, 0 canlı yayın bitirildi."
+        assert run() == (
+            "1 canlı yayın hazırlığa geçti, 1 canlı yayının süresi doldu, 0 canlı yayın bitirildi."
+        )

@@ -1,4 +1,5 @@
-"""`manage.py live_stream_housekeeping`: expire no-shows and end overruns.
+"""`manage.py live_stream_housekeeping`: prepare streams whose start has come, expire
+no-shows and end overruns.
 
 Safe to run every minute from cron, and twice at once (see
 `livestreams.services.live_stream_housekeeping`). The grace is LIVE_STREAM_GRACE_MINUTES.
@@ -12,14 +13,15 @@ from livestreams.services import live_stream_housekeeping
 
 class Command(BaseCommand):
     help = (
-        "Mark scheduled/preparing streams that never went live within the grace after their "
+        "Move scheduled streams whose planned start has come to preparing, mark "
+        "scheduled/preparing streams that never went live within the grace after their "
         "planned start as expired, and end active streams that ran past their planned end by "
-        "more than the grace."
+        "more than the grace. Deleted streams are left as they are."
     )
 
     def handle(self, *args, **options):
         result = live_stream_housekeeping()
         self.stdout.write(
-            _("Expired %(expired)d and ended %(ended)d live streams.")
-            % {"expired": result.expired, "ended": result.ended}
+            _("Prepared %(prepared)d, expired %(expired)d and ended %(ended)d live streams.")
+            % {"prepared": result.prepared, "expired": result.expired, "ended": result.ended}
         )
