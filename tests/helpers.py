@@ -48,3 +48,35 @@ def assert_error(response, status_code: int, errors: list[str] | None = None) ->
     if errors is not None:
         assert body["errors"] == errors
     return body["errors"]
+
+
+def run_together(*calls) -> list:
+    """Run each call in its own thread, all released at the same moment, each on its own
+    database connection (the races only PostgreSQL can show). Returns, per call, what it
+    returned or the exception it raised."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except BaseException as error:  # handed back to the test, which asserts on it
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def failures_of(results: list) -> list[BaseException]:
+    return [result for result in results if isinstance(result, BaseException)]

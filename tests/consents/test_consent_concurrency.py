@@ -2,6 +2,7 @@
 
 import threading
 import time
+from functools import partial
 
 import pytest
 from django.db import connection, transaction
@@ -10,6 +11,7 @@ from consents import services
 from consents.models import ConsentRecord
 from consents.services import consent_record_create
 from tests.consents.factories import publish
+from tests.helpers import failures_of, run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -17,28 +19,20 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def test_the_flags_follow_the_newest_of_racing_decisions(user):
     publish("privacy_policy", "1.0.0", "en")
     decisions = [True, False] * 4
-    barrier = threading.Barrier(len(decisions))
-    failures = []
-
-    def decide(is_accepted):
-        try:
-            barrier.wait()
-            consent_record_create(
-                user=user,
-                document_type="privacy_policy",
-                document_version="1.0.0",
-                is_accepted=is_accepted,
+    failures = failures_of(
+        run_together(
+            *(
+                partial(
+                    consent_record_create,
+                    user=user,
+                    document_type="privacy_policy",
+                    document_version="1.0.0",
+                    is_accepted=is_accepted,
+                )
+                for is_accepted in decisions
             )
-        except Exception as error:  # collected and asserted below
-            failures.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=decide, args=(decision,)) for decision in decisions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        )
+    )
 
     assert failures == []
     assert ConsentRecord.objects.count() == len(decisions)

@@ -1,10 +1,9 @@
 """Publishing legal documents: the service and `manage.py publish_legal_document`."""
 
-import threading
+from functools import partial
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from config.api.errors import Conflict, InvalidInput
 from consents.models import LegalDocument
@@ -21,6 +20,7 @@ from consents.services import (
     legal_document_update,
 )
 from tests.consents.factories import ConsentRecordFactory, publish
+from tests.helpers import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -160,26 +160,14 @@ def test_a_version_someone_consented_to_cannot_be_changed(user):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_publishes_leave_exactly_one_current_version():
     publish("privacy_policy", "1.0.0", "tr")
-    barrier = threading.Barrier(4)
-    outcomes = []
-
-    def publish_in_thread(version):
-        try:
-            barrier.wait()
-            legal_document_publish(**{**VALID, "version": version})
-            outcomes.append("ok")
-        except Conflict as error:
-            outcomes.append(str(error.message))
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=publish_in_thread, args=(f"2.0.{index}",)) for index in range(4)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together(
+        *(
+            partial(legal_document_publish, **{**VALID, "version": f"2.0.{index}"})
+            for index in range(4)
+        )
+    )
+    outcomes = [str(r.message) if isinstance(r, Conflict) else "ok" for r in results]
+    assert not [r for r in results if isinstance(r, BaseException) and not isinstance(r, Conflict)]
 
     # They queue on the current row: every publish succeeds and the last one is current.
     assert outcomes == ["ok"] * 4
@@ -191,26 +179,14 @@ def test_concurrent_publishes_leave_exactly_one_current_version():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_first_publishes_refuse_all_but_one():
-    barrier = threading.Barrier(4)
-    outcomes = []
-
-    def publish_in_thread(version):
-        try:
-            barrier.wait()
-            legal_document_publish(**{**VALID, "version": version})
-            outcomes.append("ok")
-        except Conflict as error:
-            outcomes.append(str(error.message))
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=publish_in_thread, args=(f"2.0.{index}",)) for index in range(4)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together(
+        *(
+            partial(legal_document_publish, **{**VALID, "version": f"2.0.{index}"})
+            for index in range(4)
+        )
+    )
+    outcomes = [str(r.message) if isinstance(r, Conflict) else "ok" for r in results]
+    assert not [r for r in results if isinstance(r, BaseException) and not isinstance(r, Conflict)]
 
     assert outcomes.count("ok") >= 1
     assert set(outcomes) <= {"ok", str(PUBLISHED_CONCURRENTLY)}

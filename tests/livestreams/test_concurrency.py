@@ -21,6 +21,7 @@ from livestreams.models import (
     Participation,
 )
 from tests.factories import UserFactory
+from tests.helpers import run_together
 from tests.livestreams.factories import LiveStreamFactory
 from users.models import User
 
@@ -33,26 +34,6 @@ ROUNDS = 5
 JOIN = "/api/v1/live-stream/join"
 JOIN_AS_CREATOR = "/api/v1/live-stream/join-as-creator"
 CREATE = "/api/v1/live-stream/create"
-
-
-def run_together(*calls):
-    """Run each call in its own thread, released at the same moment; return their results."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_two_streams_of_one_creator_cannot_both_go_live(client_for):

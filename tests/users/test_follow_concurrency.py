@@ -2,38 +2,16 @@
 
 import contextlib
 import random
-import threading
 
 import pytest
-from django.db import connection
 
 from config.api.errors import NotFound
 from tests.factories import UserFactory
+from tests.helpers import failures_of, run_together
 from users import services
 from users.models import Follow, User
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_in_threads(jobs) -> list[BaseException]:
-    barrier = threading.Barrier(len(jobs))
-    failures = []
-
-    def run(job):
-        try:
-            barrier.wait()
-            job()
-        except BaseException as error:  # collected and asserted on below
-            failures.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return failures
 
 
 def assert_counters_match_rows():
@@ -49,7 +27,7 @@ def test_the_same_follow_sent_at_once_counts_once():
     def follow():
         outcomes.append(services.follow_create(follower=follower, followee=followee))
 
-    assert run_in_threads([follow] * 8) == []
+    assert failures_of(run_together(*[follow] * 8)) == []
 
     assert sorted(outcomes) == [False] + [True] * 7
     assert Follow.objects.count() == 1
@@ -76,7 +54,7 @@ def test_random_follows_and_unfollows_keep_the_counters_right():
 
         return job
 
-    assert run_in_threads([worker(plan) for plan in plans]) == []
+    assert failures_of(run_together(*[worker(plan) for plan in plans])) == []
     assert_counters_match_rows()
 
 
@@ -87,7 +65,7 @@ def test_mutual_follows_at_once_do_not_deadlock():
         lambda: services.follow_create(follower=second, followee=first),
     ] * 4
 
-    assert run_in_threads(jobs) == []
+    assert failures_of(run_together(*jobs)) == []
     assert Follow.objects.count() == 2
     assert_counters_match_rows()
 
@@ -128,7 +106,7 @@ def test_deleting_an_account_while_its_follows_change_keeps_the_counters_right(r
     ]
     jobs += [follow_newcomer(newcomer) for newcomer in newcomers]
 
-    assert run_in_threads(jobs) == []
+    assert failures_of(run_together(*jobs)) == []
     assert not User.objects.filter(pk=account.pk).exists()
     assert not Follow.objects.exists()
     assert_counters_match_rows()
