@@ -70,7 +70,17 @@ class MeView(GenericAPIView):
         return Response(_user_data(request, user))
 
 
-class OnboardingStep1View(GenericAPIView):
+class _OnboardingStepView(GenericAPIView):
+    """The three steps differ only in their fields and their service."""
+
+    def run_step(self, request, step_service) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = step_service(user=request.user, **serializer.validated_data)
+        return Response(_user_data(request, user))
+
+
+class OnboardingStep1View(_OnboardingStepView):
     serializer_class = serializers.OnboardingStep1Serializer
 
     @extend_schema(
@@ -99,13 +109,10 @@ class OnboardingStep1View(GenericAPIView):
         ],
     )
     def post(self, request):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = services.user_onboarding_step_1(user=request.user, **serializer.validated_data)
-        return Response(_user_data(request, user))
+        return self.run_step(request, services.user_onboarding_step_1)
 
 
-class OnboardingStep2View(GenericAPIView):
+class OnboardingStep2View(_OnboardingStepView):
     serializer_class = serializers.OnboardingStep2Serializer
 
     @extend_schema(
@@ -114,13 +121,10 @@ class OnboardingStep2View(GenericAPIView):
         responses={200: serializers.UserSerializer},
     )
     def post(self, request):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = services.user_onboarding_step_2(user=request.user, **serializer.validated_data)
-        return Response(_user_data(request, user))
+        return self.run_step(request, services.user_onboarding_step_2)
 
 
-class OnboardingStep3View(GenericAPIView):
+class OnboardingStep3View(_OnboardingStepView):
     serializer_class = serializers.OnboardingStep3Serializer
 
     @extend_schema(
@@ -137,10 +141,7 @@ class OnboardingStep3View(GenericAPIView):
         ],
     )
     def post(self, request):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = services.user_onboarding_step_3(user=request.user, **serializer.validated_data)
-        return Response(_user_data(request, user))
+        return self.run_step(request, services.user_onboarding_step_3)
 
 
 class UsernameChangeView(GenericAPIView):
