@@ -33,6 +33,7 @@ VERIFIED_EMAIL_NEEDS_CODE = _(
     "while signed in (send-otp-email, then verify-otp-email)."
 )
 CANNOT_FOLLOW_SELF = _("You cannot follow yourself.")
+CANNOT_UNFOLLOW_SELF = _("You cannot unfollow yourself.")
 
 # The fields `PATCH /users/me` may write; everything else on User is server-owned.
 UPDATABLE_FIELDS = (
@@ -342,7 +343,7 @@ def follow_delete(*, follower: User, followee: User) -> bool:
     deleted, so concurrent unfollows count once.
     """
     if follower.pk == followee.pk:
-        raise InvalidInput(CANNOT_FOLLOW_SELF)
+        raise InvalidInput(CANNOT_UNFOLLOW_SELF)
     _lock_users([follower.pk, followee.pk])
     deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
     if deleted:

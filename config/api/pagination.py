@@ -54,27 +54,38 @@ class _PageNumberMixin(BasePagination):
 
     def get_schema_operation_parameters(self, view):
         default = getattr(view, "page_default_limit", self.default_limit)
-        return [
-            {
-                "name": "page",
-                "in": "query",
-                "required": False,
-                "description": "Page number, from 1. Values below 1 or not a number mean 1.",
-                "schema": {"type": "integer", "default": 1, "minimum": 1},
-            },
-            {
-                "name": "limit",
-                "in": "query",
-                "required": False,
-                "description": f"Items per page (default {default}, at most {self.max_limit}).",
-                "schema": {
-                    "type": "integer",
-                    "default": default,
-                    "minimum": 1,
-                    "maximum": self.max_limit,
-                },
-            },
-        ]
+        return [page_parameter(), limit_parameter(default=default, maximum=self.max_limit)]
+
+
+# How the schema describes `page` and `limit`: what `read_page_and_limit` really accepts. Any
+# text is taken (a bad value is normalised, never a 400), so the schema type is a string and
+# there is no minimum or maximum for a client or a fuzzer to rely on.
+
+
+def page_parameter() -> dict:
+    return {
+        "name": "page",
+        "in": "query",
+        "required": False,
+        "description": (
+            "Page number, from 1. A value below 1 or not a whole number (`0`, `-3`, `abc`) "
+            f"means 1; above {MAX_PAGE:,} means {MAX_PAGE:,}."
+        ),
+        "schema": {"type": "string", "default": "1"},
+    }
+
+
+def limit_parameter(*, default: int, maximum: int, name: str = "Items") -> dict:
+    return {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "description": (
+            f"{name} per page (default {default}, at most {maximum}). A value below 1 or not "
+            f"a whole number means {default}; above {maximum} means {maximum}."
+        ),
+        "schema": {"type": "string", "default": str(default)},
+    }
 
 
 class ArrayPagination(_PageNumberMixin):

@@ -1,5 +1,6 @@
 """OpenAPI schema conventions: the envelope around every response, the error bodies each
-endpoint can return, the `JWT-auth` scheme and the production warning on writes."""
+endpoint can return, the `JWT-auth` scheme (required, optional or none), the `X-Language`
+header and the production warning on writes."""
 
 import copy
 import re
@@ -8,6 +9,7 @@ from http import HTTPStatus
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
+from rest_framework import permissions
 
 from config.api.camel import camel_key
 from config.api.pagination import ArrayPagination
@@ -39,6 +41,28 @@ ERROR_ENVELOPE_SCHEMA = {
     "required": ["isSuccess", "statusCode", "data", "errors", "timestamp"],
 }
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+JWT_SCHEME = "JWT-auth"
+# Security requirements, as Swagger UI reads them: `{}` in the list means "or no token at all"
+# (so an optional-auth endpoint shows a closed padlock before "Authorize", a required one an
+# open padlock, and one that reads no token shows none).
+REQUIRED_AUTH = [{JWT_SCHEME: []}]
+OPTIONAL_AUTH = [{JWT_SCHEME: []}, {}]
+NO_AUTH: list = []
+OPTIONAL_AUTH_NOTE = (
+    "Authentication is optional: anonymous callers are answered too, and an invalid or "
+    "expired token is still a 401."
+)
+LANGUAGE_HEADER = {
+    "name": "X-Language",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Language of the messages: `en` (the default) or `tr`; a regional form such as "
+        "`tr-TR` counts as `tr`. Any other value is ignored: `Accept-Language` decides, "
+        "then English."
+    ),
+    "schema": {"type": "string", "enum": ["en", "tr"]},
+}
 ARRAY_PAGING_HEADERS = {
     "X-Total-Count": {
         "description": "How many items the whole list holds.",
@@ -108,15 +132,46 @@ class EnvelopeAutoSchema(AutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
+        operation["security"] = self._security()
+        if {} in operation["security"]:
+            self._prepend_description(operation, OPTIONAL_AUTH_NOTE)
         if self.method not in _SAFE_METHODS:
-            description = operation.get("description", "")
-            operation["description"] = (
-                f"{PRODUCTION_WARNING}\n\n{description}" if description else PRODUCTION_WARNING
-            )
+            self._prepend_description(operation, PRODUCTION_WARNING)
+        self._add_language_header(operation)
         self._add_default_errors(operation)
         self._wrap_responses(operation)
         self._add_paging_headers(operation)
         return operation
+
+    def _security(self) -> list:
+        """Required, optional or no authentication, from the view's own classes.
+
+        Optional: the view reads a token (it has authentication classes) but lets anonymous
+        callers in (AllowAny, or IsAuthenticatedOrReadOnly on a read). No authentication
+        classes: nothing reads a token, so no padlock at all (send-otp, health, the HTML page).
+        """
+        # drf-spectacular's answer names the schemes (and registers their components); its
+        # own `{}` for AllowAny is decided again here, where no authenticator means no auth.
+        schemes = [requirement for requirement in super().get_auth() if requirement]
+        if not (schemes and self.view.get_authenticators()):
+            return NO_AUTH
+        granted = {type(permission) for permission in self.view.get_permissions()}
+        if permissions.AllowAny in granted or (
+            permissions.IsAuthenticatedOrReadOnly in granted and self.method in _SAFE_METHODS
+        ):
+            return [*schemes, {}]
+        return schemes
+
+    @staticmethod
+    def _prepend_description(operation: dict, text: str) -> None:
+        description = operation.get("description", "")
+        operation["description"] = f"{text}\n\n{description}" if description else text
+
+    @staticmethod
+    def _add_language_header(operation: dict) -> None:
+        parameters = operation.setdefault("parameters", [])
+        if not any(parameter.get("name") == "X-Language" for parameter in parameters):
+            parameters.append(copy.deepcopy(LANGUAGE_HEADER))
 
     def _add_paging_headers(self, operation: dict) -> None:
         """Plain-array lists carry their paging in headers (contract section 0)."""
@@ -203,7 +258,7 @@ def postprocess_envelope(result, generator, request, public):
 
 class JWTAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "users.authentication.JWTAuthentication"
-    name = "JWT-auth"
+    name = JWT_SCHEME
 
     def get_security_definition(self, auto_schema):
         return {

@@ -1,10 +1,14 @@
-"""Project-level views: health, and JSON error handlers for what never reaches DRF."""
+"""Project-level views: health, the favicon, and JSON error handlers for what never reaches
+DRF."""
 
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import (
@@ -21,6 +25,10 @@ from config.api.middleware import error_response
 logger = logging.getLogger(__name__)
 COMPONENT_STATUSES = ["ok", "unavailable"]
 DATABASE_UNAVAILABLE = _("Database unavailable")
+# Browsers ask for /favicon.ico on every page that names no icon (the admin, Redoc). It is
+# read from the source tree, so it answers with or without `collectstatic`.
+FAVICON_PATH = settings.BASE_DIR / "static" / "favicon.ico"
+FAVICON_CONTENT_TYPE = "image/x-icon"
 
 
 def _database_ok() -> bool:
@@ -75,6 +83,13 @@ def health(request):
     if not database:
         return Response([DATABASE_UNAVAILABLE], status=503)
     return Response(body)
+
+
+@require_safe
+def favicon(request):
+    response = HttpResponse(FAVICON_PATH.read_bytes(), content_type=FAVICON_CONTENT_TYPE)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def not_found(request, exception=None):

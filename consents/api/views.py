@@ -37,8 +37,10 @@ LANGUAGE_PARAMETER = OpenApiParameter(
     required=False,
     enum=DocumentLanguage.values,
     description=(
-        "The language wanted (default: the request's `X-Language` / `Accept-Language`). "
-        "English is served when there is no version in that language."
+        "The language wanted: `en` or `tr` (a regional form such as `tr-TR` counts as `tr`, "
+        "and case does not matter). Without it, the request's language (`X-Language`, then "
+        "`Accept-Language`, then English). Any other value means English. English is also "
+        "served when the document has no version in the language asked."
     ),
 )
 DOCUMENT_PARAMETERS = [

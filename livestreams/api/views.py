@@ -9,7 +9,12 @@ from rest_framework import viewsets
 from rest_framework.response import Response
 
 from config.api.fields import client_ip
-from config.api.pagination import ArrayPagination, PagePagination
+from config.api.pagination import (
+    ArrayPagination,
+    PagePagination,
+    limit_parameter,
+    page_parameter,
+)
 from config.api.schema import error_responses
 from livestreams import selectors, services
 from livestreams.api.serializers import (
@@ -30,46 +35,57 @@ JOIN_DESCRIPTION = (
     "(`AGORA_TOKEN_TTL_SECONDS` from now) and the caller's stable, non-zero 32-bit `uid`. "
     "503 when Agora is not configured."
 )
+# The contract's example guest id is the demo data's `demo_elif` (users/demo.py), so "Try it
+# out" against a `make run` server creates the stream. No `plannedStartDate`: a fixed date
+# would one day be in the past (a 400); without one the stream starts `preparing` now.
+DEMO_GUEST_USERNAME = "demo_elif"
+DEMO_GUEST_ID = "64d15f9e2e6c8f4d5a654321"
 CREATE_EXAMPLE = OpenApiExample(
     "Paid duo stream",
+    summary=f"Paid duo stream with the demo user {DEMO_GUEST_USERNAME} as guest",
+    description=(
+        f"`{DEMO_GUEST_ID}` is `{DEMO_GUEST_USERNAME}` in the demo data (`make run`); sign "
+        "in as another user to try it. Add `plannedStartDate` (ISO 8601, up to 90 days "
+        "ahead) to schedule it instead of starting it now."
+    ),
     request_only=True,
     value={
         "title": "Yeni ürün tanıtımı",
-        "guests": ["64d15f9e2e6c8f4d5a654321"],
+        "guests": [DEMO_GUEST_ID],
         "price": 9.99,
         "liveStreamType": "duoself",
         "interest": "music",
         "durationGoal": 60,
         "motivation": "Bu yayında müzik hakkında konuşacağım.",
-        "plannedStartDate": "2027-01-15T18:00:00.000Z",
     },
 )
 STATUS_PARAMETER = OpenApiParameter(
     "status",
     str,
+    many=True,
+    enum=LiveStreamStatus.values,
+    style="form",
+    explode=False,
     description=(
-        "Only streams in these statuses, comma separated: "
-        + ", ".join(f"`{status}`" for status in LiveStreamStatus.values)
+        "Only streams in these statuses, comma separated (`?status=scheduled,preparing`); "
+        "the parameter repeated (`?status=scheduled&status=preparing`) works too. An unknown "
+        "status is a 400."
     ),
 )
+
+
+def _query_parameter(spec: dict) -> OpenApiParameter:
+    return OpenApiParameter(spec["name"], spec["schema"], description=spec["description"])
+
+
 VIEWER_PARAMETERS = [
-    OpenApiParameter(
-        "page",
-        {"type": "integer", "default": 1, "minimum": 1},
-        description="Page number, from 1. Values below 1 or not a number mean 1.",
-    ),
-    OpenApiParameter(
-        "limit",
-        {
-            "type": "integer",
-            "default": PagePagination.default_limit,
-            "minimum": 1,
-            "maximum": PagePagination.max_limit,
-        },
-        description=(
-            f"Viewers per page (default {PagePagination.default_limit}, at most "
-            f"{PagePagination.max_limit}); below 1 or not a number means the default."
-        ),
+    _query_parameter(page_parameter()),
+    _query_parameter(
+        limit_parameter(
+            default=PagePagination.default_limit,
+            maximum=PagePagination.max_limit,
+            name="Viewers",
+        )
     ),
     OpenApiParameter(
         "search",
@@ -161,7 +177,7 @@ class LiveStreamViewSet(viewsets.GenericViewSet):
         responses={200: LiveStreamSerializer(many=True)},
     )
     def list(self, request):
-        statuses = selectors.parse_statuses(request.query_params.get("status"))
+        statuses = selectors.parse_statuses(",".join(request.query_params.getlist("status")))
         queryset = selectors.live_stream_list(viewer=request.user, statuses=statuses)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -6,7 +6,8 @@ import pytest
 from django.core.management import call_command
 from openapi_spec_validator import validate
 
-from config.api.schema import PRODUCTION_WARNING
+from config.api.schema import OPTIONAL_AUTH, OPTIONAL_AUTH_NOTE, PRODUCTION_WARNING, REQUIRED_AUTH
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -147,3 +148,108 @@ def test_path_parameters_are_named_as_the_contract_names_them(schema):
 def test_plain_array_lists_document_their_paging_headers(schema):
     ok = schema["paths"]["/api/v1/live-stream"]["get"]["responses"]["200"]
     assert set(ok["headers"]) == {"X-Total-Count", "Link"}
+
+
+# --- Who may call what: the padlocks of Swagger UI -------------------------------------------
+
+# AllowAny views that still read a token (an invalid one is a 401).
+OPTIONAL_AUTH_OPERATIONS = {
+    ("post", "/api/v1/auth/verify-otp-email"),
+    ("get", "/api/v1/users/profile/{userId}"),
+    ("get", "/api/v1/users/profile/username/{username}"),
+    ("get", "/api/v1/legal-documents/document/{documentType}"),
+}
+# Views that read no token at all.
+NO_AUTH_OPERATIONS = {
+    ("post", "/api/v1/auth/send-otp"),
+    ("post", "/api/v1/auth/send-otp-email"),
+    ("post", "/api/v1/auth/verify-otp"),
+    ("post", "/api/v1/auth/refresh"),
+    ("get", "/api/v1/legal-documents/document/{documentType}/html"),
+    ("get", "/health/"),
+}
+
+
+def test_every_operation_says_whether_auth_is_required_optional_or_none(schema):
+    assert "security" not in schema  # no global requirement for operations to inherit
+    for path, method, operation in operations(schema):
+        key = (method, path)
+        if key in OPTIONAL_AUTH_OPERATIONS:
+            expected = OPTIONAL_AUTH
+        elif key in NO_AUTH_OPERATIONS:
+            expected = []
+        else:
+            expected = REQUIRED_AUTH
+        assert operation["security"] == expected, key
+
+
+def test_the_auth_forms_are_the_documented_ones():
+    assert OPTIONAL_AUTH == [{"JWT-auth": []}, {}]
+    assert REQUIRED_AUTH == [{"JWT-auth": []}]
+
+
+def test_optional_auth_operations_say_so_first(schema):
+    """First after the production warning, which opens every write's description."""
+    for path, method, operation in operations(schema):
+        description = operation.get("description", "").removeprefix(PRODUCTION_WARNING)
+        says_so = description.lstrip().startswith(OPTIONAL_AUTH_NOTE)
+        assert says_so == ((method, path) in OPTIONAL_AUTH_OPERATIONS), (method, path)
+
+
+def test_an_optional_auth_endpoint_answers_anonymous_callers_and_refuses_a_bad_token(
+    api_client, user
+):
+    url = f"/api/v1/users/profile/{user.pk}"
+
+    assert api_client.get(url).status_code == 200
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert api_client.get(url).status_code == 401
+
+
+# --- Language ----------------------------------------------------------------------------------
+
+
+def test_every_operation_documents_the_x_language_header(schema):
+    for path, method, operation in operations(schema):
+        headers = [p for p in operation["parameters"] if p["name"] == "X-Language"]
+        assert len(headers) == 1, (method, path)
+        (header,) = headers
+        assert header["in"] == "header"
+        assert header["schema"] == {"type": "string", "enum": ["en", "tr"]}
+        assert header["required"] is False
+        assert "Accept-Language" in header["description"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({"HTTP_X_LANGUAGE": "tr"}, "Kaynak bulunamadı"),
+        ({"HTTP_X_LANGUAGE": "tr-TR"}, "Kaynak bulunamadı"),
+        ({"HTTP_X_LANGUAGE": "de"}, "Resource not found"),
+        ({"HTTP_X_LANGUAGE": "de", "HTTP_ACCEPT_LANGUAGE": "tr"}, "Kaynak bulunamadı"),
+        ({}, "Resource not found"),
+    ],
+)
+def test_x_language_falls_back_as_documented(api_client, headers, message):
+    assert_error(api_client.get("/api/v1/nothing-here", **headers), 404, [message])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/legal-documents/overview",
+        "/api/v1/legal-documents/document/{documentType}",
+        "/api/v1/legal-documents/document/{documentType}/html",
+    ],
+)
+def test_the_language_parameter_documents_its_values_and_fallback(schema, path):
+    (language,) = [
+        parameter
+        for parameter in schema["paths"][path]["get"]["parameters"]
+        if parameter["name"] == "language"
+    ]
+
+    assert language["in"] == "query"
+    assert language["schema"]["enum"] == ["en", "tr"]
+    assert "Any other value means English" in language["description"]
+    assert "X-Language" in language["description"]

@@ -1,7 +1,16 @@
 """The OpenAPI document says what the live-stream endpoints really answer (contract section 0:
 "the 4xx bodies each endpoint can return")."""
 
+import io
+
 import pytest
+
+from livestreams.api.views import DEMO_GUEST_ID, DEMO_GUEST_USERNAME
+from livestreams.models import LiveStream, LiveStreamStatus
+from tests.helpers import assert_success
+from tests.livestreams.factories import LiveStreamFactory
+from users import demo
+from users.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -81,13 +90,10 @@ def test_viewers_document_page_limit_and_search(schema):
     }
 
     assert set(parameters) == {"page", "limit", "search"}
-    assert parameters["page"]["schema"] == {"type": "integer", "default": 1, "minimum": 1}
-    assert parameters["limit"]["schema"] == {
-        "type": "integer",
-        "default": 20,
-        "minimum": 1,
-        "maximum": 100,
-    }
+    # Any text is taken and normalised (contract section 0): no integer type, no bounds.
+    assert parameters["page"]["schema"] == {"type": "string", "default": "1"}
+    assert parameters["limit"]["schema"] == {"type": "string", "default": "20"}
+    assert "at most 100" in parameters["limit"]["description"]
     assert parameters["search"]["schema"] == {"type": "string"}
     assert not any(parameter.get("required") for parameter in parameters.values())
 
@@ -100,3 +106,81 @@ def test_the_list_documents_its_paging_and_status_filter(schema):
     }
 
     assert parameters == {"page", "limit", "status"}
+
+
+def test_the_status_filter_is_a_comma_separated_list_of_statuses(schema):
+    (status,) = [
+        parameter
+        for parameter in operation(schema, "get", BASE)["parameters"]
+        if parameter["name"] == "status"
+    ]
+
+    assert status["in"] == "query"
+    assert status["schema"]["type"] == "array"
+    assert set(status["schema"]["items"]["enum"]) == set(LiveStreamStatus.values)
+    assert (status["style"], status["explode"]) == ("form", False)
+
+
+@pytest.mark.parametrize(
+    "query", ["status=active,scheduled", "status=active&status=scheduled", "status=active,&status="]
+)
+def test_the_status_filter_takes_a_list_either_way(user_client, query):
+    active = LiveStreamFactory(status=LiveStreamStatus.ACTIVE)
+    scheduled = LiveStreamFactory(status=LiveStreamStatus.SCHEDULED)
+    LiveStreamFactory(status=LiveStreamStatus.ENDED)
+
+    data = assert_success(user_client.get(f"{BASE}?{query}"))
+
+    expected = {active.pk, scheduled.pk} if "scheduled" in query else {active.pk}
+    assert {stream["id"] for stream in data} == expected
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=abc", "page=-1&limit=0", "limit=abc"])
+def test_the_list_takes_the_page_values_the_schema_allows(user_client, query):
+    LiveStreamFactory()
+
+    response = user_client.get(f"{BASE}?{query}")
+
+    assert len(assert_success(response)) == 1
+    assert response["X-Total-Count"] == "1"
+
+
+def test_the_list_documents_page_as_text_without_bounds(schema):
+    parameters = {
+        parameter["name"]: parameter for parameter in operation(schema, "get", BASE)["parameters"]
+    }
+
+    assert parameters["page"]["schema"] == {"type": "string", "default": "1"}
+    assert parameters["limit"]["schema"] == {"type": "string", "default": "20"}
+
+
+# --- The create example ------------------------------------------------------------------------
+
+
+def create_example(schema) -> dict:
+    content = operation(schema, "post", f"{BASE}/create")["requestBody"]["content"]
+    (example,) = content["application/json"]["examples"].values()
+    return example
+
+
+def test_the_create_example_names_the_demo_guest_and_no_fixed_date(schema):
+    example = create_example(schema)
+
+    assert example["value"]["guests"] == [DEMO_GUEST_ID]
+    assert DEMO_GUEST_USERNAME in example["summary"]
+    assert "plannedStartDate" not in example["value"]  # a fixed date would one day be past
+
+
+def test_the_create_example_works_against_the_demo_data(schema, client_for):
+    """What "Try it out" sends, as a demo user, against `make run`'s data."""
+    demo.seed(io.StringIO())
+    creator = User.objects.get(username="demo_mehmet")
+
+    data = assert_success(
+        client_for(creator).post(f"{BASE}/create", create_example(schema)["value"], format="json"),
+        201,
+    )
+
+    assert [guest["username"] for guest in data["guests"]] == [DEMO_GUEST_USERNAME]
+    assert data["status"] == LiveStreamStatus.PREPARING
+    assert LiveStream.objects.get(pk=data["id"]).guests.get().pk == DEMO_GUEST_ID

@@ -29,7 +29,8 @@ def counters(user) -> tuple[int, int]:
 
 
 def test_following_creates_the_row_and_moves_both_counters(user_client, user, other_user):
-    data = assert_success(user_client.post(follow_url(other_user)), 201)
+    # 200 for a new follow too (contract section 3: "200 whether or not it was new").
+    data = assert_success(user_client.post(follow_url(other_user)), 200)
 
     assert data == {"isFollowing": True, "previouslyFollowing": False}
     assert Follow.objects.filter(follower=user, followee=other_user).count() == 1
@@ -38,7 +39,7 @@ def test_following_creates_the_row_and_moves_both_counters(user_client, user, ot
 
 
 def test_following_again_is_a_200_and_counts_once(user_client, user, other_user):
-    assert_success(user_client.post(follow_url(other_user)), 201)
+    assert_success(user_client.post(follow_url(other_user)), 200)
     data = assert_success(user_client.post(follow_url(other_user)), 200)
 
     assert data == {"isFollowing": True, "previouslyFollowing": True}
@@ -84,14 +85,14 @@ def test_it_requires_authentication(api_client, other_user, method):
 
 
 def test_staff_follow_like_anyone(staff_client, staff_user, user):
-    assert_success(staff_client.post(follow_url(user)), 201)
+    assert_success(staff_client.post(follow_url(user)), 200)
     assert counters(user) == (1, 0)
     assert counters(staff_user) == (0, 1)
 
 
 def test_a_body_is_ignored(user_client, other_user):
     assert_success(
-        user_client.post(follow_url(other_user), {"followerId": "x"}, format="json"), 201
+        user_client.post(follow_url(other_user), {"followerId": "x"}, format="json"), 200
     )
 
 
@@ -125,8 +126,13 @@ def test_unfollowing_someone_you_do_not_follow_changes_nothing(user_client, user
     assert counters(other_user) == (0, 1)
 
 
-def test_unfollowing_yourself_is_a_400(user_client, user):
-    assert_error(user_client.delete(follow_url(user)), 400, ["You cannot follow yourself."])
+def test_unfollowing_yourself_is_a_400_with_its_own_message(user_client, user, other_user):
+    services.follow_create(follower=other_user, followee=user)
+
+    assert_error(user_client.delete(follow_url(user)), 400, ["You cannot unfollow yourself."])
+    assert Follow.objects.count() == 1
+    assert counters(user) == (1, 0)
+    assert counters(other_user) == (0, 1)
 
 
 def test_an_unfollow_only_touches_the_callers_own_follow(other_client, user, other_user):
@@ -174,7 +180,7 @@ def test_staff_can_ask_status(staff_client, user):
 
 
 def test_the_profile_counters_follow_the_follows(user_client, api_client, user, other_user):
-    assert_success(user_client.post(follow_url(other_user)), 201)
+    assert_success(user_client.post(follow_url(other_user)), 200)
     data = assert_success(api_client.get(f"/api/v1/users/profile/{other_user.id}"))
     assert (data["followersCount"], data["followingCount"]) == (1, 0)
 

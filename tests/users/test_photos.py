@@ -276,11 +276,6 @@ def test_a_refused_upload_keeps_the_current_photo(user_client, user, settings, m
     [
         ({"data": {}, "format": "multipart"}, "file: No file was submitted."),
         ({"data": {"other": "x"}, "format": "multipart"}, "file: No file was submitted."),
-        ({"data": {}, "format": "json"}, "file: No file was submitted."),
-        (
-            {"data": {"file": "aGVsbG8="}, "format": "json"},
-            "file: The submitted data was not a file. Check the encoding type on the form.",
-        ),
         (
             {"data": {"file": "plain text"}, "format": "multipart"},
             "file: The submitted data was not a file. Check the encoding type on the form.",
@@ -289,6 +284,33 @@ def test_a_refused_upload_keeps_the_current_photo(user_client, user, settings, m
 )
 def test_no_file_is_a_400(user_client, user, settings, method, url, kwargs, message):
     assert_error(getattr(user_client, method)(url, **kwargs), 400, [message])
+    assert stored_files(settings) == []
+
+
+@pytest.mark.parametrize(("method", "url"), BOTH)
+@pytest.mark.parametrize(
+    ("kwargs", "media_type"),
+    [
+        ({"data": {}, "format": "json"}, "application/json"),
+        ({"data": {"file": "aGVsbG8="}, "format": "json"}, "application/json"),
+        (
+            {"data": "file=aGVsbG8%3D", "content_type": "application/x-www-form-urlencoded"},
+            "application/x-www-form-urlencoded",
+        ),
+    ],
+)
+def test_a_body_that_is_not_multipart_is_a_415(
+    user_client, user, settings, method, url, kwargs, media_type
+):
+    """Photo endpoints take multipart only, as the schema says."""
+    assert_error(
+        getattr(user_client, method)(url, **kwargs),
+        415,
+        [f'Unsupported media type "{media_type}" in request.'],
+    )
+    user.refresh_from_db()
+    assert user.profile_photo is None
+    assert not ProfilePhoto.objects.exists()
     assert stored_files(settings) == []
 
 

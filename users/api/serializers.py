@@ -26,6 +26,30 @@ from users.models import (
     User,
 )
 
+# Usernames as the schema states them (contract section 3). Stored and answered: lower case.
+USERNAME_SCHEMA = {
+    "type": "string",
+    "pattern": USERNAME_RE,
+    "minLength": 3,
+    "maxLength": 30,
+    "description": "3 to 30 characters of `a-z 0-9 . _`.",
+}
+# What a request may send: the same, with upper-case letters, which are stored lowered.
+USERNAME_INPUT_RE = r"^[A-Za-z0-9._]{3,30}$"
+USERNAME_INPUT_SCHEMA = {
+    **USERNAME_SCHEMA,
+    "pattern": USERNAME_INPUT_RE,
+    "description": (
+        "3 to 30 characters of `a-z 0-9 . _`; upper-case letters are taken as lower case. "
+        "Unique ignoring case."
+    ),
+}
+
+
+@extend_schema_field(USERNAME_SCHEMA)
+class UsernameOutputField(serializers.CharField):
+    pass
+
 
 class ProfilePhotoSerializer(serializers.ModelSerializer):
     _id = serializers.CharField(source="id", read_only=True)
@@ -54,6 +78,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
     """Creator, guests, viewers, chat senders. Needs `select_related("profile_photo")`."""
 
     _id = serializers.CharField(source="id", read_only=True)
+    username = UsernameOutputField(read_only=True)
     profile_photo = ProfilePhotoSerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -67,6 +92,7 @@ class PublicProfileSerializer(serializers.ModelSerializer):
     the caller is anonymous or is this user)."""
 
     _id = serializers.CharField(source="id", read_only=True)
+    username = UsernameOutputField(read_only=True)
     profile_photo = ProfilePhotoSerializer(read_only=True, allow_null=True)
     age = serializers.IntegerField(read_only=True, allow_null=True)
     is_following = serializers.SerializerMethodField()
@@ -192,28 +218,44 @@ BIRTH_DATE_TOO_OLD = _("Enter a birth date after 1900-01-01.")
 INVALID_USERNAME = _("Use 3 to 30 characters: lowercase letters, digits, dots and underscores.")
 MINIMUM_AGE = 13
 MAX_INTERESTS = 10
+# The raw list may repeat an interest; this bounds it before duplicates are dropped.
+MAX_INTERESTS_SENT = 50
 
 
+@extend_schema_field(USERNAME_INPUT_SCHEMA)
 class UsernameField(StrictCharField):
-    """Contract usernames: 3-30 of `a-z 0-9 . _`; upper case letters are lowered."""
+    """Contract usernames: 3-30 of `a-z 0-9 . _`; upper case letters are lowered.
+
+    The value is checked as sent, before it is lowered, so what passes is exactly what the
+    schema's pattern says (no surrounding spaces; no non-ASCII letter whose lower case happens
+    to be ASCII, such as the Kelvin sign).
+    """
 
     def __init__(self, **kwargs):
+        # The lengths are the pattern's too (which refuses first, with INVALID_USERNAME); as
+        # validators they also give the schema its minLength and maxLength.
+        kwargs.setdefault("min_length", 3)
         kwargs.setdefault("max_length", 30)
+        kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        value = super().to_internal_value(data).lower()
-        if not re.fullmatch(USERNAME_RE, value):
+        value = super().to_internal_value(data)
+        if not re.fullmatch(USERNAME_INPUT_RE, value):
             raise serializers.ValidationError(INVALID_USERNAME, code="invalid")
-        return value
+        return value.lower()
 
 
 @extend_schema_field(
     {
         "type": "array",
         "items": {"type": "string", "enum": list(Interest.values)},
-        "maxItems": MAX_INTERESTS,
-        "description": "Interests from the shared list; duplicates are dropped.",
+        "maxItems": MAX_INTERESTS_SENT,
+        "description": (
+            "Interests from the shared list. Duplicates are dropped (the first kept) before "
+            f"they are counted: at most {MAX_INTERESTS} different interests, in a list of at "
+            f"most {MAX_INTERESTS_SENT} items."
+        ),
     }
 )
 class InterestsField(serializers.ListField):
@@ -221,7 +263,7 @@ class InterestsField(serializers.ListField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("child", serializers.ChoiceField(choices=Interest.choices))
-        kwargs.setdefault("max_length", 50)
+        kwargs.setdefault("max_length", MAX_INTERESTS_SENT)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
@@ -271,6 +313,20 @@ def validate_birth_date(value: datetime.date) -> datetime.date:
     return value
 
 
+class WholeBodySerializer(serializers.Serializer):
+    """The body of a PATCH that is never partial (the username, the photo): its required
+    fields are required. drf-spectacular reads every PATCH body as partial (nothing required)
+    unless the serializer cannot be made partial, which this one cannot."""
+
+    @property
+    def partial(self) -> bool:
+        return False
+
+    @partial.setter
+    def partial(self, value) -> None:
+        pass
+
+
 class UserUpdateSerializer(serializers.Serializer):
     """`PATCH /users/me`: every field optional; server-owned fields are not here (ignored)."""
 
@@ -315,11 +371,11 @@ class OnboardingStep3Serializer(serializers.Serializer):
     )
 
 
-class UsernameChangeSerializer(serializers.Serializer):
+class UsernameChangeSerializer(WholeBodySerializer):
     new_username = UsernameField()
 
 
-class ProfilePhotoUploadSerializer(serializers.Serializer):
+class ProfilePhotoUploadSerializer(WholeBodySerializer):
     file = serializers.FileField(
         allow_empty_file=False,
         help_text="A JPEG, PNG or WebP image, at most 10 MB and 40 megapixels.",

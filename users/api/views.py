@@ -1,13 +1,14 @@
 """Profiles, onboarding, photos, search and follows (contract section 3). Thin views: validate,
 call one service or selector, shape the result."""
 
+from djangorestframework_camel_case.parser import CamelCaseMultiPartParser
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from config.api.pagination import PagePagination, read_page_and_limit
+from config.api.pagination import PagePagination, limit_parameter, read_page_and_limit
 from config.api.schema import error_responses
 from users import selectors, services
 from users.api import serializers
@@ -19,13 +20,16 @@ FOLLOW_TAG = ["follow"]
 FOLLOWERS_DEFAULT_LIMIT = 20
 FOLLOWERS_MAX_LIMIT = 50
 
+_FOLLOWERS_LIMIT = limit_parameter(
+    default=FOLLOWERS_DEFAULT_LIMIT, maximum=FOLLOWERS_MAX_LIMIT, name="Followers"
+)
 _USER_ID = OpenApiParameter(
     "user_id", str, OpenApiParameter.PATH, description="The user's 24-character hex id."
 )
-_PHOTO_REQUEST = {
-    "multipart/form-data": serializers.ProfilePhotoUploadSerializer,
-    "application/json": serializers.ProfilePhotoUploadSerializer,
-}
+# A file travels in multipart only: a JSON or form body is a 415, and the schema shows no other
+# body.
+_PHOTO_REQUEST = {"multipart/form-data": serializers.ProfilePhotoUploadSerializer}
+_PHOTO_PARSERS = [CamelCaseMultiPartParser]
 
 
 def _user_data(request, user: User) -> dict:
@@ -170,6 +174,7 @@ class UsernameChangeView(GenericAPIView):
 
 class ProfilePhotoUpdateView(GenericAPIView):
     serializer_class = serializers.ProfilePhotoUploadSerializer
+    parser_classes = _PHOTO_PARSERS
 
     @extend_schema(
         tags=USERS_TAG,
@@ -191,6 +196,7 @@ class ProfilePhotoUpdateView(GenericAPIView):
 
 class ProfilePhotoUploadView(GenericAPIView):
     serializer_class = serializers.ProfilePhotoUploadSerializer
+    parser_classes = _PHOTO_PARSERS
 
     @extend_schema(
         tags=USERS_TAG,
@@ -284,23 +290,17 @@ class FollowView(GenericAPIView):
         tags=FOLLOW_TAG,
         summary="Follow a user",
         description=(
-            "201 when the follow is new, 200 when the caller already followed "
-            "(`previouslyFollowing: true`). Following yourself is a 400."
+            "200 whether or not the follow is new: `previouslyFollowing` says whether the "
+            "caller already followed. Following yourself is a 400."
         ),
         parameters=[_USER_ID],
         request=None,
-        responses={
-            201: serializers.FollowResultSerializer,
-            200: serializers.FollowResultSerializer,
-        },
+        responses={200: serializers.FollowResultSerializer, **error_responses(400)},
     )
     def post(self, request, user_id: str):
         followee = selectors.user_get_active(user_id=user_id)
         previously = services.follow_create(follower=request.user, followee=followee)
-        return Response(
-            {"is_following": True, "previously_following": previously},
-            status=status.HTTP_200_OK if previously else status.HTTP_201_CREATED,
-        )
+        return Response({"is_following": True, "previously_following": previously})
 
     @extend_schema(
         tags=FOLLOW_TAG,
@@ -341,13 +341,10 @@ class FollowersView(GenericAPIView):
         parameters=[
             OpenApiParameter("after", str, required=False, description="An opaque cursor."),
             OpenApiParameter(
-                "limit",
-                int,
+                _FOLLOWERS_LIMIT["name"],
+                _FOLLOWERS_LIMIT["schema"],
                 required=False,
-                description=(
-                    f"Followers per page (default {FOLLOWERS_DEFAULT_LIMIT}, at most "
-                    f"{FOLLOWERS_MAX_LIMIT}; out-of-range values are clamped)."
-                ),
+                description=_FOLLOWERS_LIMIT["description"],
             ),
         ],
     )
