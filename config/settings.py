@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env, env_bool, env_int, env_list, env_rates
+from config.webhooks import validate_webhook_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -32,7 +33,7 @@ if TESTING:
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.YayinAdminConfig",  # django.contrib.admin with a throttled login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -155,25 +156,56 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG or TESTING
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            # WhiteNoise's compressed manifest storage, whose URLs fall back to the plain name
+            # when the manifest is missing (collectstatic not run) instead of raising a 500.
+            else "config.staticfiles.ForgivingManifestStaticFilesStorage"
         )
     },
 }
-# Uploads of up to 10 MB images must reach the validator, which gives the clear 400.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# Request bodies. JSON and form bodies are small (the largest real one is a profile update);
+# anything over API_MAX_BODY_BYTES is a 413 before it is read or parsed. Multipart uploads
+# carry one image of up to IMAGE_MAX_BYTES plus a few fields, capped as a whole by
+# MAX_UPLOAD_REQUEST_BYTES; Django counts only their non-file fields against
+# DATA_UPLOAD_MAX_MEMORY_SIZE.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 256 * 1024)
+if not 1024 <= API_MAX_BODY_BYTES <= 10 * 1024 * 1024:
+    raise ImproperlyConfigured("API_MAX_BODY_BYTES must be between 1024 and 10485760.")
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
-MAX_REQUEST_BYTES = 15 * 1024 * 1024
+MAX_UPLOAD_REQUEST_BYTES = IMAGE_MAX_BYTES + 1024 * 1024
 IMAGE_MAX_PIXELS = 40_000_000
 
 # --- API -----------------------------------------------------------------------------------
-API_THROTTLE_RATES = {
+# Trusted reverse proxies in front of the app (nginx: 1). Only they may say what the client's
+# address (X-Forwarded-For) and scheme (X-Forwarded-Proto) were.
+NUM_PROXIES = env_int("DJANGO_NUM_PROXIES", 0)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured("DJANGO_NUM_PROXIES must be 0 or more.")
+# Scopes: DRF's per address (`anon`) and per user (`user`); sign-in codes (users/otp.py):
+# requests for a code per address, codes sent per destination, wrong codes per
+# (destination, address), per address and per destination a day (the README has the odds
+# these give a distributed guesser); failed admin logins (config/admin_site.py).
+_DEFAULT_THROTTLE_RATES = {
     "anon": "300/hour",
     "user": "3000/hour",
     "otp_ip": "30/hour",
     "otp_destination": "10/hour",
-    **env_rates("API_THROTTLE_RATES"),
+    "otp_verify_pair": "10/hour",
+    "otp_verify_ip": "30/hour",
+    "otp_verify_destination": "10/day",
+    "admin_login_pair": "10/hour",
+    "admin_login_ip": "30/hour",
+    "admin_login_username": "50/day",
 }
+_rate_overrides = env_rates("API_THROTTLE_RATES")
+if _unknown_scopes := sorted(set(_rate_overrides) - set(_DEFAULT_THROTTLE_RATES)):
+    # A misspelt scope would otherwise leave the limit it meant to change at its default.
+    raise ImproperlyConfigured(
+        f"API_THROTTLE_RATES: unknown scope {', '.join(_unknown_scopes)}; the scopes are "
+        f"{', '.join(_DEFAULT_THROTTLE_RATES)}."
+    )
+API_THROTTLE_RATES = {**_DEFAULT_THROTTLE_RATES, **_rate_overrides}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.JWTAuthentication"],
@@ -202,7 +234,7 @@ REST_FRAMEWORK = {
     # X-Forwarded-For (throttles and the addresses kept on records); unset: REMOTE_ADDR.
     # 0, not None: with None DRF would take the raw, client-written X-Forwarded-For as the
     # throttle identity, and anyone could reset their limits with one header.
-    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0),
+    "NUM_PROXIES": NUM_PROXIES,
 }
 
 JSON_CAMEL_CASE = {
@@ -293,6 +325,8 @@ SMS_BACKEND = env(
 SMS_WEBHOOK_URL = env("SMS_WEBHOOK_URL", "")
 SMS_WEBHOOK_TOKEN = env("SMS_WEBHOOK_TOKEN", "")
 SMS_WEBHOOK_TIMEOUT = env_int("SMS_WEBHOOK_TIMEOUT", 10)
+if SMS_WEBHOOK_URL:
+    validate_webhook_url("SMS_WEBHOOK_URL", SMS_WEBHOOK_URL, debug=DEBUG)
 
 EMAIL_URL = env("EMAIL_URL", "console:")
 if TESTING:
@@ -303,6 +337,24 @@ else:
     from config.env import email_settings_from_url
 
     globals().update(email_settings_from_url(EMAIL_URL))
+
+# Production delivers sign-in codes to people, never to the log, unless told so explicitly
+# (a staging server whose operators read the log).
+ALLOW_CONSOLE_CODE_DELIVERY = env_bool("ALLOW_CONSOLE_CODE_DELIVERY", False)
+if not (DEBUG or TESTING or ALLOW_CONSOLE_CODE_DELIVERY):
+    if SMS_BACKEND in {"users.senders.ConsoleSmsBackend", "users.senders.LocMemSmsBackend"}:
+        raise ImproperlyConfigured(
+            f"SMS_BACKEND={SMS_BACKEND} would write sign-in codes to the log, not send them: "
+            "set SMS_BACKEND=users.senders.WebhookSmsBackend and SMS_WEBHOOK_URL (or "
+            "ALLOW_CONSOLE_CODE_DELIVERY=true)."
+        )
+    if EMAIL_URL.startswith("console:"):
+        raise ImproperlyConfigured(
+            "EMAIL_URL=console: would write sign-in codes to the log, not send them: set "
+            "EMAIL_URL=smtp+tls://user:password@host:587 (or ALLOW_CONSOLE_CODE_DELIVERY=true)."
+        )
+if SMS_BACKEND == "users.senders.WebhookSmsBackend" and not SMS_WEBHOOK_URL and not TESTING:
+    raise ImproperlyConfigured("SMS_BACKEND is the webhook backend: set SMS_WEBHOOK_URL.")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "yayin <no-reply@yayin.local>")
 
 AGORA_APP_ID = env("AGORA_APP_ID", "")
@@ -314,8 +366,25 @@ LIVE_STREAM_GRACE_MINUTES = env_int("LIVE_STREAM_GRACE_MINUTES", 30)
 if not 1 <= LIVE_STREAM_GRACE_MINUTES <= 1440:
     raise ImproperlyConfigured("LIVE_STREAM_GRACE_MINUTES must be between 1 and 1440.")
 
+# --- Money (contract section 5) ------------------------------------------------------------
+# The earner's share of tickets, rentals, contributions and guest fees (rounded down).
+CREATOR_SHARE_PERCENT = env_int("CREATOR_SHARE_PERCENT", 80)
+if not 0 <= CREATOR_SHARE_PERCENT <= 100:
+    raise ImproperlyConfigured("CREATOR_SHARE_PERCENT must be between 0 and 100.")
+REPLAY_RENTAL_HOURS = env_int("REPLAY_RENTAL_HOURS", 48)
+if not 1 <= REPLAY_RENTAL_HOURS <= 8760:
+    raise ImproperlyConfigured("REPLAY_RENTAL_HOURS must be between 1 and 8760.")
+# POST /credit-packages/purchase credits a package without a store: development and tests.
+CREDIT_TEST_PURCHASES = env_bool("CREDIT_TEST_PURCHASES", DEBUG or TESTING)
+# The exact `Authorization` value RevenueCat sends; unset refuses every webhook call.
+REVENUECAT_WEBHOOK_AUTH = env("REVENUECAT_WEBHOOK_AUTH", "")
+REVENUECAT_ALLOW_SANDBOX = env_bool("REVENUECAT_ALLOW_SANDBOX", DEBUG or TESTING)
+
 # --- Security (production) -----------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if NUM_PROXIES > 0:
+    # The proxy terminates TLS and says so; with no proxy the header is the client's own
+    # word, and honouring it would let anyone pass for HTTPS (no SSL redirect, secure URLs).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not (DEBUG or TESTING))
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SESSION_COOKIE_SECURE = not (DEBUG or TESTING)

@@ -3,6 +3,21 @@
 Codes are 4 digits from a CSPRNG, stored as an HMAC (never in clear), valid
 `OTP_TTL_SECONDS`, one per destination, void after `OTP_MAX_ATTEMPTS` wrong tries, and a new
 one is refused for `OTP_RESEND_SECONDS` after the last.
+
+Limits (scopes of `API_THROTTLE_RATES`, counted in the cache by `config.api.throttles`):
+- `otp_ip`: requests for a code per client address (a DRF throttle on the send views);
+- `otp_destination`: codes actually sent per destination; a request refused for the resend
+  gap sends nothing and is not counted, so nobody can use up a number's budget cheaply;
+- `otp_verify_pair`, `otp_verify_ip`: wrong codes per (destination, address) and per address;
+  they only ever hold back the guesser, never someone signing in to the number elsewhere;
+- `otp_verify_destination`: wrong codes per destination from all addresses (a UTC day), the
+  cap that keeps a distributed guesser from working through the 10,000 codes. Only a guess
+  against a pending code counts here: a guess with nothing pending cannot succeed, and if it
+  counted anyone could use up a number's cap without a code ever being sent (the lockout this
+  replaces). Such guesses do count against the guesser's own pair and address limits, so the
+  429 comes after the same number of wrong tries whether or not a code is pending, and tells
+  nothing about it.
+A refused guess is not checked at all, so while a limit holds even the right code fails.
 """
 
 import logging
@@ -22,6 +37,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from config.api.errors import Conflict, Forbidden, InvalidInput, ServiceUnavailable, TooManyRequests
+from config.api.throttles import RateLimit, hit_all
 from users import senders
 from users.models import OneTimeCode, User
 from users.sessions import tokens_for_user
@@ -32,9 +48,14 @@ COUNTRY_CODE_RE = re.compile(r"^\+?[0-9]{1,3}$")  # ASCII digits only: "٩٠" is
 INVALID_PHONE = _("Enter a valid phone number for this country code.")
 INVALID_COUNTRY_CODE = _("Enter a country calling code of 1 to 3 digits, such as 90.")
 RESEND_TOO_SOON = _("A code was sent recently; wait %(seconds)s seconds before asking again.")
-CODE_INVALID = _("The code is incorrect or has expired; request a new one.")
-CODE_WRONG = _("The code is incorrect.")
-CODE_VOID = _("Too many wrong codes; request a new one.")
+# One message for every code that does not sign in (wrong, expired, used, void, or none sent):
+# telling them apart would tell anyone whether a sign-in to the number is in progress.
+CODE_INVALID = _("The code is incorrect or has expired.")
+GUESSES_THROTTLED = _("Too many wrong codes; wait %(seconds)s seconds before trying again.")
+SENDS_THROTTLED = _(
+    "Too many codes were sent to this phone number or email address; wait %(seconds)s "
+    "seconds before asking again."
+)
 ACCOUNT_DISABLED = _("This account is disabled.")
 CODE_NOT_SENT = _("The code could not be sent; try again in a moment.")
 EMAIL_BELONGS_TO_ANOTHER_ACCOUNT = _("This email address belongs to another account.")
@@ -87,10 +108,12 @@ def _code_hash(destination_key: str, code: str) -> str:
 def otp_send(*, destination: Destination) -> dict:
     """Issue a new code for `destination`, replacing any earlier one, and send it.
 
-    Refuses with TooManyRequests (429, Retry-After) within `OTP_RESEND_SECONDS` of the last.
+    Refuses with TooManyRequests (429, Retry-After) within `OTP_RESEND_SECONDS` of the last,
+    and once `otp_destination` codes were sent to it in the current window.
     """
     now = timezone.now()
     code = f"{secrets.randbelow(10_000):04d}"
+    sends = RateLimit("otp_destination", destination.key)
     try:
         with transaction.atomic():
             # The row lock serialises two sends to one destination: the second sees the first.
@@ -104,6 +127,12 @@ def otp_send(*, destination: Destination) -> dict:
                     raise TooManyRequests(
                         RESEND_TOO_SOON % {"seconds": seconds}, retry_after=seconds
                     )
+            # Counted only once the resend gap allows a send: refused requests send nothing.
+            if not sends.hit():
+                raise TooManyRequests(
+                    SENDS_THROTTLED % {"seconds": sends.retry_after}, retry_after=sends.retry_after
+                )
+            if previous is not None:
                 previous.delete()
             OneTimeCode.objects.create(
                 channel=destination.channel,
@@ -113,7 +142,8 @@ def otp_send(*, destination: Destination) -> dict:
                 expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
             )
     except IntegrityError as error:
-        # A concurrent send created the row between our read and our insert.
+        # A concurrent send created the row between our read and our insert: it is the one sent.
+        sends.undo()
         raise TooManyRequests(
             RESEND_TOO_SOON % {"seconds": settings.OTP_RESEND_SECONDS},
             retry_after=settings.OTP_RESEND_SECONDS,
@@ -122,9 +152,11 @@ def otp_send(*, destination: Destination) -> dict:
     try:
         _deliver(destination, code)
     except Exception as error:  # any provider failure: SMTP, HTTP, timeouts
-        # Nobody received this code: drop it, so the retry is not refused as "too soon".
+        # Nobody received this code: drop it, so the retry is not refused as "too soon", and
+        # give its place in the destination's budget back.
         logger.exception("one-time code delivery failed for a %s destination", destination.channel)
         OneTimeCode.objects.filter(destination=destination.key).delete()
+        sends.undo()
         raise ServiceUnavailable(CODE_NOT_SENT) from error
     result = {"expires_in": settings.OTP_TTL_SECONDS}
     if destination.channel == OneTimeCode.Channel.SMS:
@@ -146,25 +178,53 @@ def _deliver(destination: Destination, code: str) -> None:
         senders.send_code_by_email(email=destination.email, code=code)
 
 
-def _check_code(*, destination: Destination, code: str) -> None:
-    """Consume the code, or count a wrong try. Runs in its own transaction so that a wrong
-    try is recorded even though the request then fails."""
+def _check_code(*, destination: Destination, code: str, address: str | None) -> None:
+    """Consume the code, or count a wrong guess against the limits in the module docstring.
+
+    Refuses with TooManyRequests (429) a guess over a limit, without checking it, and with
+    InvalidInput (400, one message for every case) a code that does not sign in.
+    """
+    address = address or "unknown"
+    per_pair = RateLimit("otp_verify_pair", f"{destination.key} {address}")
+    per_address = RateLimit("otp_verify_ip", address)
+    per_destination = RateLimit("otp_verify_destination", destination.key)
+    # Counted before the code is looked at (and given back below when it was no wrong guess),
+    # so concurrent guesses cannot all slip under a limit before any of them is counted.
+    refused = hit_all([per_pair, per_address, per_destination])
+    if refused is not None:
+        seconds = refused.retry_after
+        raise TooManyRequests(GUESSES_THROTTLED % {"seconds": seconds}, retry_after=seconds)
+    outcome = _consume_code(destination=destination, code=code)
+    if outcome == "matched":
+        for limit in (per_pair, per_address, per_destination):
+            limit.undo()
+        return
+    if outcome == "none_pending":
+        per_destination.undo()
+    raise InvalidInput(CODE_INVALID, field="code")
+
+
+def _consume_code(*, destination: Destination, code: str) -> str:
+    """Check the code: "matched" (it is used up), "wrong" (a try counted; the last one voids
+    the code) or "none_pending". Runs in its own transaction so that a wrong try is recorded
+    even though the request then fails."""
+    expected = _code_hash(destination.key, code)  # on every path, pending code or not
     with transaction.atomic():
         stored = OneTimeCode.objects.select_for_update().filter(destination=destination.key).first()
         if stored is None or not stored.code_hash or stored.expires_at <= timezone.now():
-            raise InvalidInput(CODE_INVALID, field="code")
+            return "none_pending"
         # A used or void code is emptied, not deleted: the row keeps `created_at`, which the
         # resend gap is measured from (a new code no sooner than 60 s after the last one).
-        if constant_time_compare(stored.code_hash, _code_hash(destination.key, code)):
+        if constant_time_compare(stored.code_hash, expected):
             OneTimeCode.objects.filter(pk=stored.pk).update(code_hash="")
-            return
+            return "matched"
         if stored.attempts + 1 >= settings.OTP_MAX_ATTEMPTS:
-            OneTimeCode.objects.filter(pk=stored.pk).update(code_hash="")
-            wrong = CODE_VOID
+            OneTimeCode.objects.filter(pk=stored.pk).update(
+                code_hash="", attempts=F("attempts") + 1
+            )
         else:
             OneTimeCode.objects.filter(pk=stored.pk).update(attempts=F("attempts") + 1)
-            wrong = CODE_WRONG
-    raise InvalidInput(wrong, field="code")
+        return "wrong"
 
 
 def _phone_user(*, destination: Destination, signup_source: str, signup_campaign: str):
@@ -238,16 +298,20 @@ def otp_verify(
     signup_source: str = "",
     signup_campaign: str = "",
     signed_in_user: User | None = None,
+    address: str | None = None,
 ) -> dict:
     """Sign in with a code; the first successful verify creates the user.
 
     With an email code sent by a caller who is already signed in, the address is confirmed on
     that caller's account instead (how an email added to a profile becomes a sign-in identity).
 
-    Refuses with InvalidInput (400) a wrong, expired, used or void code, with Forbidden (403) a
-    disabled account, and with Conflict (409) confirming an address another account verified.
+    `address` is the caller's (`client_ip`), for the limits on wrong codes.
+
+    Refuses with TooManyRequests (429) a guess over a limit on wrong codes, with InvalidInput
+    (400) a wrong, expired, used or void code, with Forbidden (403) a disabled account, and
+    with Conflict (409) confirming an address another account verified.
     """
-    _check_code(destination=destination, code=code)
+    _check_code(destination=destination, code=code, address=address)
     signup = {"signup_source": signup_source, "signup_campaign": signup_campaign}
     if destination.channel == OneTimeCode.Channel.SMS:
         user, created = _phone_user(destination=destination, **signup)

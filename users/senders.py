@@ -1,14 +1,14 @@
 """Where one-time codes go. `settings.SMS_BACKEND` names the SMS backend; email uses Django's
 mail backends (console in development, locmem in tests, SMTP from `EMAIL_URL`)."""
 
-import json
 import logging
-import urllib.request
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+
+from config.webhooks import post_json
 
 logger = logging.getLogger(__name__)
 
@@ -29,23 +29,23 @@ class ConsoleSmsBackend(BaseSmsBackend):
 class WebhookSmsBackend(BaseSmsBackend):
     """POSTs `{"to": "+905551234567", "body": "..."}` as JSON to `SMS_WEBHOOK_URL` (with
     `Authorization: Bearer <SMS_WEBHOOK_TOKEN>` when set): the bridge to an SMS gateway or a
-    small relay in front of one. Any non-2xx answer or network error is a failed delivery."""
+    small relay in front of one. Any answer but a 2xx, a redirect included (it is not
+    followed), and any network error is a failed delivery."""
 
     def send(self, *, to: str, body: str) -> None:
         if not settings.SMS_WEBHOOK_URL:
             raise RuntimeError("SMS_WEBHOOK_URL is not set")
-        headers = {"Content-Type": "application/json"}
+        headers = {}
         if settings.SMS_WEBHOOK_TOKEN:
             headers["Authorization"] = f"Bearer {settings.SMS_WEBHOOK_TOKEN}"
-        request = urllib.request.Request(
+        status = post_json(
             settings.SMS_WEBHOOK_URL,
-            data=json.dumps({"to": to, "body": body}).encode(),
+            {"to": to, "body": body},
             headers=headers,
-            method="POST",
+            timeout=settings.SMS_WEBHOOK_TIMEOUT,
         )
-        with urllib.request.urlopen(request, timeout=settings.SMS_WEBHOOK_TIMEOUT) as response:
-            if not 200 <= response.status < 300:
-                raise RuntimeError(f"SMS webhook answered {response.status}")
+        if not 200 <= status < 300:
+            raise RuntimeError(f"SMS webhook answered {status}")
 
 
 class LocMemSmsBackend(BaseSmsBackend):

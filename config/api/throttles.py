@@ -1,8 +1,127 @@
-from rest_framework.throttling import SimpleRateThrottle
+"""Rate limits on atomic counters in the Django cache (Redis in production).
+
+A limit is a scope of `API_THROTTLE_RATES` (`"10/hour"`) counted in fixed windows: one cache key
+per scope, identity and window, created with `cache.add` and counted with `cache.incr`, so
+concurrent requests in any number of processes never lose a count (DRF's own throttles read
+a list, append and write it back). Windows are aligned to the epoch: a `/day` window is a
+UTC day. `RateLimit` counts events a service decides on (a wrong code, a code sent);
+`WindowRateThrottle` is the same counter as a DRF throttle, counting requests.
+"""
+
+import contextlib
+import hashlib
+import math
+import time
+
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+from config.api.fields import client_ip
+
+PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class IPRateThrottle(SimpleRateThrottle):
-    """Per client address, whoever is signed in; subclasses set `scope`."""
+def rate_of(scope: str) -> tuple[int, int] | None:
+    """`(limit, period in seconds)` of a scope, or None when its rate is None (unlimited).
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    Read from the table DRF's throttles read too, so one setting (and one test override)
+    covers both."""
+    rates = SimpleRateThrottle.THROTTLE_RATES
+    if scope not in rates:  # a misspelt scope must not silently mean "no limit"
+        raise ImproperlyConfigured(f"API_THROTTLE_RATES has no rate for the scope {scope!r}.")
+    rate = rates[scope]
+    if rate is None:
+        return None
+    number, _slash, period = rate.partition("/")
+    return int(number), PERIOD_SECONDS[period[0]]
+
+
+class RateLimit:
+    """Events of one scope for one identity (an address, a destination, a pair of them)."""
+
+    def __init__(self, scope: str, identity: str):
+        self.scope = scope
+        rate = rate_of(scope)
+        now = time.time()
+        if rate is None:
+            self.limit = None
+            self.retry_after = 0
+            return
+        self.limit, period = rate
+        window = int(now // period)
+        window_end = (window + 1) * period
+        # Identities may be email addresses: hashed, they are neither personal data in the
+        # cache nor characters a cache key may not hold.
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+        self.key = f"ratelimit:{scope}:{digest}:{window}"
+        self.retry_after = max(math.ceil(window_end - now), 1)
+        # The key outlives its window by a minute, so it never expires while it is counted.
+        self._timeout = math.ceil(window_end - now) + 60
+
+    def hit(self) -> bool:
+        """Count one event; False (and nothing counted) when the limit is already reached."""
+        if self.limit is None:
+            return True
+        cache.add(self.key, 0, self._timeout)
+        try:
+            count = cache.incr(self.key)
+        except ValueError:  # evicted between add and incr
+            cache.add(self.key, 0, self._timeout)
+            count = cache.incr(self.key)
+        if count > self.limit:
+            self.undo()
+            return False
+        return True
+
+    def undo(self) -> None:
+        """Give back one counted event (it turned out not to be one, or was refused)."""
+        if self.limit is None:
+            return
+        # A ValueError: the window's key is already gone, and with it what was to give back.
+        with contextlib.suppress(ValueError):
+            cache.decr(self.key)
+
+    def reset(self) -> None:
+        if self.limit is not None:
+            cache.delete(self.key)
+
+
+def hit_all(limits: list[RateLimit]) -> RateLimit | None:
+    """Count one event against every limit, or against none: returns the first limit that
+    refused (after giving back what the others counted), None when all counted it."""
+    counted = []
+    for limit in limits:
+        if not limit.hit():
+            for other in counted:
+                other.undo()
+            return limit
+        counted.append(limit)
+    return None
+
+
+class WindowRateThrottle(BaseThrottle):
+    """A DRF throttle on a `RateLimit`: every request that reaches the view counts."""
+
+    scope: str
+
+    def get_identity(self, request, view) -> str | None:
+        raise NotImplementedError
+
+    def allow_request(self, request, view):
+        identity = self.get_identity(request, view)
+        if identity is None:
+            return True
+        self.rate_limit = RateLimit(self.scope, identity)
+        return self.rate_limit.hit()
+
+    def wait(self):
+        return self.rate_limit.retry_after
+
+
+class IPRateThrottle(WindowRateThrottle):
+    """Per client address (`client_ip`: `DJANGO_NUM_PROXIES` decides whether
+    `X-Forwarded-For` is read), whoever is signed in; subclasses set `scope`."""
+
+    def get_identity(self, request, view) -> str | None:
+        return client_ip(request) or "unknown"

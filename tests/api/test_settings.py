@@ -99,3 +99,111 @@ def test_out_of_range_settings_refuse_to_start(variable, value, message):
 
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_an_unknown_throttle_scope_refuses_to_start():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup()",
+        ],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_DEBUG": "true",
+            "API_THROTTLE_RATES": "otp_ip=5/hour,otp_verify_destinaton=5/day",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert (
+        "API_THROTTLE_RATES: unknown scope otp_verify_destinaton; the scopes are" in result.stderr
+    )
+
+
+# Asks the app itself, through the full middleware stack, whether a request that says
+# `X-Forwarded-Proto: https` over plain HTTP is secure: 301 is the SSL redirect (the header was
+# ignored), anything else means it was believed.
+PROBE_HTTPS = """
+import django, os
+os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'
+django.setup()
+from django.test import Client, RequestFactory
+request = RequestFactory().get('/api/v1/users/me', HTTP_X_FORWARDED_PROTO='https')
+response = Client().get('/api/v1/users/me', HTTP_X_FORWARDED_PROTO='https')
+print(request.is_secure(), response.status_code)
+"""
+
+
+@pytest.mark.parametrize(
+    ("proxies", "expected"),
+    [(None, "False 301"), ("0", "False 301"), ("1", "True 401")],
+)
+def test_x_forwarded_proto_is_believed_only_from_a_trusted_proxy(proxies, expected):
+    import subprocess
+    import sys
+
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_DEBUG": "false",
+        "YAYIN_TESTING": "false",
+        "DJANGO_SECRET_KEY": "x" * 60,
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "DJANGO_SECURE_SSL_REDIRECT": "true",
+        "ALLOW_CONSOLE_CODE_DELIVERY": "true",
+    }
+    if proxies is not None:
+        environment["DJANGO_NUM_PROXIES"] = proxies
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE_HTTPS],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_a_negative_number_of_proxies_refuses_to_start():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup()",
+        ],
+        env={"PATH": "/usr/bin:/bin", "DJANGO_DEBUG": "true", "DJANGO_NUM_PROXIES": "-1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "DJANGO_NUM_PROXIES must be 0 or more." in result.stderr
+
+
+def test_deploy_check_warns_when_limits_are_counted_per_process(settings, tmp_path):
+    from users.checks import check_shared_rate_limits
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert [warning.id for warning in check_shared_rate_limits(None)] == ["yayin.W005"]
+
+    # Any cache the processes share (Redis in production; never a real server from a test,
+    # whose clean-up would empty it).
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    assert check_shared_rate_limits(None) == []

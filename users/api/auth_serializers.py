@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from config.api.fields import StrictCharField
+from config.api.fields import StrictCharField, StrictEmailField
 from users.api.serializers import UserSerializer
 
 
@@ -22,7 +22,7 @@ class SendOtpResultSerializer(serializers.Serializer):
 
 
 class SendEmailOtpSerializer(serializers.Serializer):
-    email = StrictCharField(max_length=254)
+    email = StrictEmailField()
 
 
 class SendEmailOtpResultSerializer(serializers.Serializer):

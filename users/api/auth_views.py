@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from config.api.fields import client_ip
 from config.api.schema import error_responses
 from users import otp, sessions
 from users.api.auth_serializers import (
@@ -20,7 +21,7 @@ from users.api.auth_serializers import (
     VerifyEmailOtpSerializer,
     VerifyOtpSerializer,
 )
-from users.api.throttles import OtpDestinationThrottle, OtpIpThrottle
+from users.api.throttles import OtpIpThrottle
 from users.authentication import JWTAuthentication
 
 AUTH_TAG = ["auth"]
@@ -33,14 +34,30 @@ def _sign_in(request, serializer_class, make_destination, **options) -> Response
     data = dict(serializer.validated_data)
     code = data.pop("code")
     signup = {key: data.pop(key, "") for key in ("signup_source", "signup_campaign")}
-    result = otp.otp_verify(destination=make_destination(**data), code=code, **signup, **options)
+    result = otp.otp_verify(
+        destination=make_destination(**data),
+        code=code,
+        address=client_ip(request),
+        **signup,
+        **options,
+    )
     return Response(SignInResultSerializer(result, context={"request": request}).data)
 
 
-class _OtpView(APIView):
+class _SendOtpView(APIView):
+    """Requests for a code count per address; codes sent count per destination (users.otp)."""
+
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [OtpIpThrottle, OtpDestinationThrottle]
+    throttle_classes = [OtpIpThrottle]
+
+
+class _VerifyOtpView(APIView):
+    """Wrong codes are limited by users.otp, which alone knows which guesses were wrong; the
+    requests themselves only count against the default per-address and per-user rates."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
 
 
 @extend_schema(
@@ -62,7 +79,7 @@ class _OtpView(APIView):
         ),
     ],
 )
-class SendOtpView(_OtpView):
+class SendOtpView(_SendOtpView):
     def post(self, request):
         serializer = SendOtpSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -76,7 +93,7 @@ class SendOtpView(_OtpView):
     request=VerifyOtpSerializer,
     responses={200: SignInResultSerializer, **error_responses(403, 429)},
 )
-class VerifyOtpView(_OtpView):
+class VerifyOtpView(_VerifyOtpView):
     def post(self, request):
         return _sign_in(request, VerifyOtpSerializer, otp.phone_destination)
 
@@ -87,7 +104,7 @@ class VerifyOtpView(_OtpView):
     request=SendEmailOtpSerializer,
     responses={201: SendEmailOtpResultSerializer, **error_responses(429, 503)},
 )
-class SendEmailOtpView(_OtpView):
+class SendEmailOtpView(_SendOtpView):
     def post(self, request):
         serializer = SendEmailOtpSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -107,7 +124,7 @@ class SendEmailOtpView(_OtpView):
     request=VerifyEmailOtpSerializer,
     responses={200: SignInResultSerializer, **error_responses(403, 409, 429)},
 )
-class VerifyEmailOtpView(_OtpView):
+class VerifyEmailOtpView(_VerifyOtpView):
     authentication_classes = [JWTAuthentication]  # optional: a bad token is still a 401
 
     def post(self, request):
