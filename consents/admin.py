@@ -56,6 +56,7 @@ class LegalDocumentAdmin(admin.ModelAdmin):
     list_select_related = ("published_by",)
     date_hierarchy = "published_at"
     ordering = ("document_type", "language", "-published_at")
+    actions = None  # no bulk action: a new version is published one at a time, none deleted
 
     def get_fields(self, request, obj=None):
         if obj is None:

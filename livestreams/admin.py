@@ -3,10 +3,23 @@
 Staff see every stream (deleted ones too), edit only the replay price and visibility, and
 act through the same services as the API: end, cancel, soft-delete, restore, replay off.
 Who joined is shown read-only, newest stays first.
+
+Each action declares the permission it needs, so a view-only operator sees none of them and
+a forged POST of one does nothing: end, cancel and replay off need `change_livestream`;
+soft delete and restore need `delete_livestream` (there is no hard delete here).
+
+The changelist fits a 1366 px screen beside the navigation and the filters: seven columns,
+compact dates ("01 Dec 14:05", the full date as the tooltip) and a little CSS
+(static/admin-overrides/livestreams.css). Type, interest, replay settings, channel and
+the exact times are on the change page; type and interest are also filters.
 """
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
 from django.db.models import Subquery
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -16,6 +29,19 @@ from livestreams.models import LiveStream, LiveStreamGuest, Participation
 
 INLINE_STAYS_SHOWN = 100
 REPLAY_FIELDS = ("is_active_replay_on_creator_profile", "replay_credit_price")
+
+
+def compact_datetime(value, *, time_only: bool = False):
+    """A date and time as short as "01 Dec 14:05", in the admin's time zone (with the year
+    when it is not this year's); the full one is the cell's tooltip. None (the admin's "-")
+    for no value."""
+    if value is None:
+        return None
+    local = timezone.localtime(value)
+    same_year = local.year == timezone.localtime().year
+    shown = date_format(local, "H:i" if time_only else "d M H:i" if same_year else "d M Y H:i")
+    full = date_format(local, "DATETIME_FORMAT")
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(), full, shown)
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -107,15 +133,9 @@ class LiveStreamAdmin(admin.ModelAdmin):
         "title",
         "creator",
         "status",
-        "live_stream_type",
-        "access_type",
-        "price",
-        "replay_credit_price",
-        "is_active_replay_on_creator_profile",
-        "planned_start_date",
-        "planned_end_date",
-        "started_at",
-        "ended_at",
+        "access",
+        "planned",
+        "on_air",
         "is_visible",
     ]
     list_filter = ["status", "live_stream_type", "access_type", "interest", DeletedFilter]
@@ -133,6 +153,10 @@ class LiveStreamAdmin(admin.ModelAdmin):
         "turn_replay_off",
     ]
     inlines = [GuestInline, ParticipationInline]
+
+    class Media:
+        css = {"all": ["admin-overrides/livestreams.css"]}
+
     fieldsets = [
         (
             None,
@@ -190,9 +214,41 @@ class LiveStreamAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # soft delete only, through the action
 
+    def has_soft_delete_permission(self, request, obj=None):
+        """Soft delete and restore: the model's delete permission (the hard delete itself is
+        off, see `has_delete_permission`)."""
+        codename = get_permission_codename("delete", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
     @admin.display(boolean=True, description=_("visible"), ordering="deleted_at")
     def is_visible(self, live_stream: LiveStream) -> bool:
         return live_stream.deleted_at is None
+
+    @admin.display(description=_("access"), ordering="access_type")
+    def access(self, live_stream: LiveStream) -> str:
+        if live_stream.price is None:
+            return live_stream.get_access_type_display()
+        return f"{live_stream.get_access_type_display()} {live_stream.price}"
+
+    @admin.display(description=_("planned"), ordering="planned_start_date")
+    def planned(self, live_stream: LiveStream):
+        return compact_datetime(live_stream.planned_start_date)
+
+    @admin.display(description=_("on air"), ordering="started_at")
+    def on_air(self, live_stream: LiveStream):
+        """When it started and ended: "01 Dec 14:07 – 15:02" (the end's date only when it
+        is another day's)."""
+        if live_stream.started_at is None:
+            return None
+        started = compact_datetime(live_stream.started_at)
+        if live_stream.ended_at is None:
+            return format_html("{} –", started)
+        same_day = (
+            timezone.localtime(live_stream.started_at).date()
+            == timezone.localtime(live_stream.ended_at).date()
+        )
+        ended = compact_datetime(live_stream.ended_at, time_only=same_day)
+        return format_html("{} – {}", started, ended)
 
     def save_model(self, request, obj, form, change):
         changes = {field: form.cleaned_data[field] for field in form.changed_data}
@@ -223,7 +279,7 @@ class LiveStreamAdmin(admin.ModelAdmin):
         if done:
             self.message_user(request, done_message(done) % {"count": done}, messages.SUCCESS)
 
-    @admin.action(description=_("End the selected active streams"))
+    @admin.action(description=_("End the selected active streams"), permissions=["change"])
     def end_streams(self, request, queryset):
         self._run(
             request,
@@ -232,7 +288,9 @@ class LiveStreamAdmin(admin.ModelAdmin):
             lambda count: ngettext("%(count)d stream ended.", "%(count)d streams ended.", count),
         )
 
-    @admin.action(description=_("Cancel the selected streams that have not started"))
+    @admin.action(
+        description=_("Cancel the selected streams that have not started"), permissions=["change"]
+    )
     def cancel_streams(self, request, queryset):
         self._run(
             request,
@@ -243,7 +301,9 @@ class LiveStreamAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=_("Delete the selected streams (soft delete)"))
+    @admin.action(
+        description=_("Delete the selected streams (soft delete)"), permissions=["soft_delete"]
+    )
     def soft_delete_streams(self, request, queryset):
         self._run(
             request,
@@ -254,7 +314,9 @@ class LiveStreamAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=_("Restore the selected deleted streams"))
+    @admin.action(
+        description=_("Restore the selected deleted streams"), permissions=["soft_delete"]
+    )
     def restore_streams(self, request, queryset):
         self._run(
             request,
@@ -265,7 +327,9 @@ class LiveStreamAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=_("Turn the replay off for the selected streams"))
+    @admin.action(
+        description=_("Turn the replay off for the selected streams"), permissions=["change"]
+    )
     def turn_replay_off(self, request, queryset):
         self._run(
             request,

@@ -4,7 +4,10 @@ password. Deletions go through the services, so counters and stored files stay r
 Identity fields (username, email and its verification, phone, interests) are read-only here:
 they change through the app's own checked paths. A save writes only the fields the form
 changed, so counters and balances moved meanwhile by the services are not overwritten, and
-deactivating an account ends its sessions."""
+deactivating an account ends its sessions.
+
+The only changelist action is Django's own "delete_selected", which declares the delete
+permission: a view-only operator is offered no action, and a forged POST of it does nothing."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin

@@ -25,6 +25,9 @@ DEMO_USERS = [
     ("demo_elif", "Elif", "Çelik", "female", "educator", ["education", "business"], (241, 196, 15)),
     ("demo_emre", "Emre", "Öztürk", "male", "developer", ["technology", "music"], (230, 126, 34)),
 ]
+# Fixed ids where the docs name a demo user: the contract's example guest id (the live stream
+# create example in Swagger UI) is demo_elif's, so "Try it out" works against `make run`.
+DEMO_USER_IDS = {"demo_elif": "64d15f9e2e6c8f4d5a654321"}
 # (follower, followee) pairs.
 DEMO_FOLLOWS = [
     ("demo_mehmet", "demo_ayse"),
@@ -72,9 +75,11 @@ def _seed_app_users() -> dict[str, User]:
         DEMO_USERS, start=1
     ):
         demo_email = f"{username}@example.com"
+        fixed_id = {"id": DEMO_USER_IDS[username]} if username in DEMO_USER_IDS else {}
         user, _created = User.objects.get_or_create(
             username=username,
             defaults={
+                **fixed_id,
                 "name": name,
                 "surname": surname,
                 "gender": gender,
@@ -108,6 +113,8 @@ def seed(stdout) -> None:
     users = _seed_app_users()
     for follower, followee in DEMO_FOLLOWS:
         services.follow_create(follower=users[follower], followee=users[followee])
-    follows = Follow.objects.filter(follower__in=users.values()).count()
+    demo_users = list(users.values())
+    # Both ends demo: a demo user may have followed (or been followed by) someone else since.
+    follows = Follow.objects.filter(follower__in=demo_users, followee__in=demo_users).count()
     stdout.write(f"App users: {', '.join(users)} ({follows} follows between them).")
     stdout.write("Sign in as one with a one-time code sent to <username>@example.com.")

@@ -1,11 +1,13 @@
 """The operators' admin: documents published through the service, records read-only."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
 from consents.models import ConsentRecord, LegalDocument
 from tests.consents.factories import ConsentRecordFactory, publish
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -213,3 +215,46 @@ def test_a_user_with_consent_records_is_protected_from_deletion(admin_client, us
     assert "Cannot delete user" in page.content.decode()
     assert ConsentRecord.objects.filter(pk=record.pk).exists()
     assert type(user).objects.filter(pk=user.pk).exists()
+
+
+# --- Who may run the actions -----------------------------------------------------------------
+# Neither model has an action: documents are never deleted and records are evidence. A
+# view-only operator (like every other) is offered none, and a forged POST changes nothing.
+
+CHANGELISTS = {
+    "legaldocument": "admin:consents_legaldocument_changelist",
+    "consentrecord": "admin:consents_consentrecord_changelist",
+}
+
+
+def staff_client_with(*codenames: str) -> Client:
+    """A staff member (not a superuser) holding only the permissions named."""
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+@pytest.mark.parametrize("model", CHANGELISTS)
+@pytest.mark.parametrize("extra_permissions", [(), ("change", "delete")])
+def test_no_operator_is_offered_an_action_and_a_forged_delete_does_nothing(
+    document, record, model, extra_permissions
+):
+    codenames = [f"{perm}_{model}" for perm in ("view", *extra_permissions)]
+    client = staff_client_with(*codenames)
+    url = reverse(CHANGELISTS[model])
+    target = {"legaldocument": document, "consentrecord": record}[model]
+    before = (list(LegalDocument.objects.values()), records_snapshot())
+
+    page = client.get(url)
+    response = client.post(
+        url, {"action": "delete_selected", "_selected_action": [target.pk], "post": "yes"}
+    )
+
+    assert page.status_code == 200
+    assert page.context["action_form"] is None
+    assert 'name="action"' not in page.content.decode()
+    assert response.status_code == 200
+    assert response.context["action_form"] is None
+    assert (list(LegalDocument.objects.values()), records_snapshot()) == before

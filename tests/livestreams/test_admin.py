@@ -1,8 +1,13 @@
-"""The operators' admin (contract section 7): every page opens, every action runs."""
+"""The operators' admin (contract section 7): every page opens, every action runs, and
+each action only for staff with its permission."""
 
+import re
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
@@ -61,14 +66,82 @@ def notices(response) -> list[str]:
 # --- Pages -----------------------------------------------------------------------------------
 
 
+def columns(response) -> list[str]:
+    return re.findall(r'<th scope="col" class="[^"]*column-(\w+)', response.content.decode())
+
+
 def test_the_changelist_lists_every_stream_with_its_columns(admin_client, streams):
     response = admin_client.get(CHANGELIST)
 
     assert response.status_code == 200
     assert results(response) == {stream.pk for stream in streams.values()}
+    # Few columns, so the list fits a 1366 px screen; the rest is on the change page.
+    assert columns(response) == [
+        "title",
+        "creator",
+        "status",
+        "access",
+        "planned",
+        "on_air",
+        "is_visible",
+    ]
     content = response.content.decode()
-    for column in ("Creator", "Status", "Price", "Replay credit price", "Planned start date"):
-        assert column in content
+    for header in ("Creator", "Status", "Access", "Planned", "On air", "Visible"):
+        assert f">{header}</a>" in content, header
+
+
+def time_cell(iso: str, full: str, shown: str) -> str:
+    return f'<time datetime="{iso}" title="{full}">{shown}</time>'
+
+
+@time_machine.travel(datetime(2025, 12, 3, 9, 0, tzinfo=UTC), tick=False)
+def test_the_changelist_shows_compact_dates_and_the_price_with_the_access(admin_client):
+    LiveStreamFactory(
+        title="Bitti bu yıl",
+        paid=True,
+        status=LiveStreamStatus.ENDED,
+        planned_start_date=datetime(2025, 12, 1, 14, 5, tzinfo=UTC),
+        planned_end_date=datetime(2025, 12, 1, 15, 5, tzinfo=UTC),
+        started_at=datetime(2025, 12, 1, 14, 7, tzinfo=UTC),
+        ended_at=datetime(2025, 12, 1, 15, 2, tzinfo=UTC),
+    )
+    LiveStreamFactory(
+        title="Gece yarısını geçti",
+        status=LiveStreamStatus.ENDED,
+        planned_start_date=datetime(2025, 12, 2, 23, 0, tzinfo=UTC),
+        planned_end_date=datetime(2025, 12, 3, 0, 0, tzinfo=UTC),
+        started_at=datetime(2025, 12, 2, 23, 1, tzinfo=UTC),
+        ended_at=datetime(2025, 12, 3, 0, 30, tzinfo=UTC),
+    )
+    LiveStreamFactory(
+        title="Şimdi canlı",
+        status=LiveStreamStatus.ACTIVE,
+        planned_start_date=datetime(2025, 12, 3, 8, 30, tzinfo=UTC),
+        planned_end_date=datetime(2025, 12, 3, 9, 30, tzinfo=UTC),
+        started_at=datetime(2025, 12, 3, 8, 31, tzinfo=UTC),
+    )
+    LiveStreamFactory(
+        title="Geçen yıl planlandı",
+        planned_start_date=datetime(2024, 11, 30, 8, 0, tzinfo=UTC),
+        planned_end_date=datetime(2024, 11, 30, 9, 0, tzinfo=UTC),
+    )
+
+    content = admin_client.get(CHANGELIST).content.decode()
+
+    planned = time_cell("2025-12-01T14:05:00+00:00", "Dec. 1, 2025, 2:05 p.m.", "01 Dec 14:05")
+    assert f'<td class="field-planned">{planned}</td>' in content
+    # On air: the start, and the end's time (with its date when it is another day's).
+    started = time_cell("2025-12-01T14:07:00+00:00", "Dec. 1, 2025, 2:07 p.m.", "01 Dec 14:07")
+    ended = time_cell("2025-12-01T15:02:00+00:00", "Dec. 1, 2025, 3:02 p.m.", "15:02")
+    assert f'<td class="field-on_air">{started} – {ended}</td>' in content
+    assert ">02 Dec 23:01</time> – <time" in content
+    assert ">03 Dec 00:30</time></td>" in content
+    assert ">03 Dec 08:31</time> –</td>" in content
+    # Another year's date carries its year; a stream that never started was never on air.
+    assert ">30 Nov 2024 08:00</time></td>" in content
+    assert content.count('<td class="field-on_air">-</td>') == 1
+    assert '<td class="field-access">Paid 9.99</td>' in content
+    assert content.count('<td class="field-access">Free</td>') == 3
 
 
 @pytest.mark.parametrize(
@@ -348,3 +421,96 @@ def test_a_deleted_stream_is_read_only_on_its_change_page(admin_client, streams)
     assert 'name="is_active_replay_on_creator_profile"' not in response.content.decode()
     assert saved.status_code == 302
     assert LiveStream.objects.get(pk=stream.pk).is_active_replay_on_creator_profile is None
+
+
+# --- Who may run the actions -----------------------------------------------------------------
+
+ACTIONS = {
+    # action: (the stream it would change, the permission it needs)
+    "end_streams": ("active", "change_livestream"),
+    "cancel_streams": ("scheduled", "change_livestream"),
+    "turn_replay_off": ("ended", "change_livestream"),
+    "soft_delete_streams": ("ended", "delete_livestream"),
+    "restore_streams": ("deleted", "delete_livestream"),
+}
+
+
+def staff_client_with(*codenames: str) -> Client:
+    """A staff member (not a superuser) holding only the permissions named."""
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+def snapshot() -> tuple[list, list]:
+    return (
+        list(LiveStream.objects.order_by("id").values()),
+        list(Participation.objects.order_by("id").values()),
+    )
+
+
+def offered_actions(response) -> set[str]:
+    return set(re.findall(r'<option value="(\w+)"', response.content.decode())) - {""}
+
+
+def test_a_view_only_operator_is_offered_no_action(streams):
+    client = staff_client_with("view_livestream")
+
+    response = client.get(CHANGELIST)
+
+    assert response.status_code == 200
+    assert results(response) == {stream.pk for stream in streams.values()}
+    assert response.context["action_form"] is None
+    assert 'name="action"' not in response.content.decode()
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_a_view_only_operator_cannot_run_an_action_by_a_forged_post(streams, action):
+    client = staff_client_with("view_livestream")
+    target = streams[ACTIONS[action][0]]
+    before = snapshot()
+
+    response = client.post(CHANGELIST, {"action": action, "_selected_action": [target.pk]})
+
+    # No action is theirs, so Django shows the changelist again and runs nothing.
+    assert response.status_code == 200
+    assert response.context["action_form"] is None
+    assert notices(response) == []
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_an_operator_without_the_actions_permission_cannot_run_it(streams, action):
+    needed = ACTIONS[action][1]
+    other = {"change_livestream", "delete_livestream"} - {needed}
+    client = staff_client_with("view_livestream", *other)
+    target = streams[ACTIONS[action][0]]
+    before = snapshot()
+
+    page = client.get(CHANGELIST)
+    response = client.post(
+        CHANGELIST, {"action": action, "_selected_action": [target.pk]}, follow=True
+    )
+
+    assert offered_actions(page) == {name for name, (_, perm) in ACTIONS.items() if perm in other}
+    assert response.redirect_chain == [(CHANGELIST, 302)]
+    assert notices(response) == ["No action selected."]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_an_operator_with_the_actions_permission_runs_it(streams, action):
+    stream_name, needed = ACTIONS[action]
+    client = staff_client_with("view_livestream", needed)
+    target = streams[stream_name]
+    before = LiveStream.objects.values().get(pk=target.pk)
+
+    page = client.get(CHANGELIST)
+    response = act(client, action, target)
+
+    assert action in offered_actions(page)
+    assert response.status_code == 200
+    assert len(notices(response)) == 1
+    assert LiveStream.objects.values().get(pk=target.pk) != before

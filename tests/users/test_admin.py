@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -310,3 +311,87 @@ def test_other_admin_edits_keep_the_sessions(admin_client, user):
     response = admin_client.post(change_url(user), change_form_data(admin_client, user, bio="x"))
     assert response.status_code == 302
     assert User.objects.get(pk=user.pk).session_version == 0
+
+
+# --- Who may run the actions -----------------------------------------------------------------
+# The users admin's only action is Django's "delete_selected", which needs the model's delete
+# permission: a view-only operator is offered none and a forged POST deletes nothing.
+
+CHANGELISTS = {
+    "user": "/admin/users/user/",
+    "profilephoto": "/admin/users/profilephoto/",
+    "follow": "/admin/users/follow/",
+}
+
+
+def staff_client_with(*codenames: str) -> Client:
+    """A staff member (not a superuser) holding only the permissions named."""
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+def users_snapshot() -> tuple[list, list, list]:
+    return (
+        list(User.objects.order_by("id").values()),
+        list(ProfilePhoto.objects.order_by("id").values()),
+        list(Follow.objects.order_by("id").values()),
+    )
+
+
+@pytest.fixture
+def rows(user, other_user, photo):
+    services.follow_create(follower=user, followee=other_user)
+    return {"user": user, "profilephoto": photo, "follow": Follow.objects.get()}
+
+
+@pytest.mark.parametrize("model", CHANGELISTS)
+def test_a_view_only_operator_is_offered_no_action_and_a_forged_delete_does_nothing(
+    rows, model, django_capture_on_commit_callbacks
+):
+    client = staff_client_with(f"view_{model}")
+    before = users_snapshot()
+
+    page = client.get(CHANGELISTS[model])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            CHANGELISTS[model],
+            {"action": "delete_selected", "_selected_action": [rows[model].pk], "post": "yes"},
+        )
+
+    assert page.status_code == 200
+    assert page.context["action_form"] is None
+    assert 'name="action"' not in page.content.decode()
+    assert response.status_code == 200
+    assert response.context["action_form"] is None
+    assert users_snapshot() == before
+    assert rows["profilephoto"].original.storage.exists(rows["profilephoto"].original.name)
+
+
+@pytest.mark.parametrize("model", CHANGELISTS)
+def test_an_operator_with_the_delete_permission_is_offered_the_delete(rows, model):
+    client = staff_client_with(f"view_{model}", f"delete_{model}")
+
+    page = client.get(CHANGELISTS[model])
+
+    assert page.status_code == 200
+    choices = [name for name, _label in page.context["action_form"].fields["action"].choices]
+    assert choices == ["", "delete_selected"]
+
+
+def test_an_operator_with_the_delete_permission_deletes_a_follow_through_the_service(
+    rows, user, other_user
+):
+    client = staff_client_with("view_follow", "delete_follow")
+
+    response = client.post(
+        CHANGELISTS["follow"],
+        {"action": "delete_selected", "_selected_action": [rows["follow"].pk], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert not Follow.objects.exists()
+    assert User.objects.get(pk=other_user.pk).followers_count == 0
+    assert User.objects.get(pk=user.pk).following_count == 0

@@ -3,7 +3,8 @@ import io
 import pytest
 from django.core.management import call_command
 
-from users import demo
+from tests.factories import UserFactory
+from users import demo, services
 from users.models import Follow, ProfilePhoto, User
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
@@ -73,3 +74,28 @@ def test_a_rerun_verifies_the_emails_of_demo_users_seeded_before():
     # An address someone changed is not the demo's to vouch for.
     assert verified.pop("demo_can") is False
     assert set(verified.values()) == {True}
+
+
+def test_the_summary_counts_only_follows_between_demo_users_on_a_rerun():
+    first = io.StringIO()
+    demo.seed(first)
+    outsider = UserFactory()
+    ayse = User.objects.get(username="demo_ayse")
+    services.follow_create(follower=ayse, followee=outsider)
+    services.follow_create(follower=outsider, followee=ayse)
+
+    again = io.StringIO()
+    demo.seed(again)
+
+    summary = f"({len(demo.DEMO_FOLLOWS)} follows between them)."
+    assert summary in first.getvalue()
+    assert summary in again.getvalue()
+    assert Follow.objects.count() == len(demo.DEMO_FOLLOWS) + 2
+
+
+def test_demo_elif_has_the_id_the_docs_examples_use():
+    demo.seed(io.StringIO())
+    demo.seed(io.StringIO())
+
+    assert User.objects.get(username="demo_elif").pk == "64d15f9e2e6c8f4d5a654321"
+    assert User.objects.filter(pk="64d15f9e2e6c8f4d5a654321").count() == 1
