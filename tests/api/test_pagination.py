@@ -40,7 +40,7 @@ def test_pagination_meta():
 
 @pytest.mark.django_db
 def test_a_body_over_the_limit_is_a_413_before_it_is_read(api_client, settings):
-    settings.MAX_REQUEST_BYTES = 100
+    settings.API_MAX_BODY_BYTES = 100
 
     response = api_client.post(
         "/api/v1/auth/send-otp-email", {"email": "a" * 200 + "@example.com"}, format="json"
