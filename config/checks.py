@@ -17,3 +17,18 @@ def check_public_api_url(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_revenuecat_webhook_auth(app_configs, **kwargs):
+    if not settings.REVENUECAT_WEBHOOK_AUTH:
+        return [
+            Warning(
+                "REVENUECAT_WEBHOOK_AUTH is not set: every RevenueCat webhook call is refused, "
+                "so store purchases credit nothing.",
+                hint="Set REVENUECAT_WEBHOOK_AUTH to the authorization header value configured "
+                "for the webhook in RevenueCat.",
+                id="yayin.W006",
+            )
+        ]
+    return []

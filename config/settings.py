@@ -127,7 +127,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media")))
@@ -213,8 +213,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["config.api.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "config.api.parsers.JSONParser",
-        "djangorestframework_camel_case.parser.CamelCaseMultiPartParser",
-        "djangorestframework_camel_case.parser.CamelCaseFormParser",
+        "config.api.parsers.MultiPartParser",
+        "config.api.parsers.FormParser",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -365,6 +365,9 @@ if not 1 <= AGORA_TOKEN_TTL_SECONDS <= 86400:
 LIVE_STREAM_GRACE_MINUTES = env_int("LIVE_STREAM_GRACE_MINUTES", 30)
 if not 1 <= LIVE_STREAM_GRACE_MINUTES <= 1440:
     raise ImproperlyConfigured("LIVE_STREAM_GRACE_MINUTES must be between 1 and 1440.")
+
+# The thumbnailUrl of a stream without a thumbnail (a static file).
+LIVE_STREAM_DEFAULT_THUMBNAIL = "livestreams/default-thumbnail.webp"
 
 # --- Money (contract section 5) ------------------------------------------------------------
 # The earner's share of tickets, rentals, contributions and guest fees (rounded down).

@@ -124,6 +124,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     signup_campaign = models.CharField(max_length=100, blank=True)
     # Counters move only through F() updates in services (users.services).
     credit_balance = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    # How many ledger rows the user has: the next row's `sequence` (users.credits.services).
+    ledger_length = models.PositiveBigIntegerField(default=0, editable=False)
     followers_count = models.PositiveIntegerField(default=0)
     following_count = models.PositiveIntegerField(default=0)
 
@@ -258,3 +260,12 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} code for {self.destination}"
+
+
+# The ledger's models live with the money service; importing them here registers them.
+from users.credits.models import (  # noqa: E402, F401
+    CreditPackage,
+    CreditTransaction,
+    IdempotencyRecord,
+    RevenueCatEvent,
+)

@@ -167,6 +167,8 @@ NO_AUTH_OPERATIONS = {
     ("post", "/api/v1/auth/refresh"),
     ("get", "/api/v1/legal-documents/document/{documentType}/html"),
     ("get", "/health/"),
+    # RevenueCat sends the shared secret of REVENUECAT_WEBHOOK_AUTH, not a user's token.
+    ("post", "/api/v1/webhooks/revenuecat"),
 }
 
 

@@ -1,0 +1,1 @@
+"""Credits: the ledger, packages and store purchases (contract section 5)."""
