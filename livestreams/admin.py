@@ -8,18 +8,22 @@ Each action declares the permission it needs, so a view-only operator sees none 
 a forged POST of one does nothing: end, cancel and replay off need `change_livestream`;
 soft delete and restore need `delete_livestream` (there is no hard delete here).
 
-The changelist fits a 1366 px screen beside the navigation and the filters: seven columns,
-compact dates ("01 Dec 14:05", the full date as the tooltip) and a little CSS
-(static/admin-overrides/livestreams.css). Type, interest, replay settings, channel and
-the exact times are on the change page; type and interest are also filters.
+The changelist shows what contract section 7 lists and still fits a 1366 px screen beside
+the navigation and the filters: seven columns, two of them with a small second line (the
+title's cell the type and interest, "Duo (crowd) · Music"; the access cell the replay price
+and visibility, "Replay 4.99 · on"), compact dates ("01 Dec 14:05", the full date as the
+tooltip) and a little CSS (static/admin-overrides/livestreams.css). The channel and the exact
+times are on the change page; type and interest are also filters.
 """
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.db.models import Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -130,7 +134,7 @@ class ParticipationInline(ReadOnlyInline):
 @admin.register(LiveStream)
 class LiveStreamAdmin(admin.ModelAdmin):
     list_display = [
-        "title",
+        "title_and_kind",
         "creator",
         "status",
         "access",
@@ -174,7 +178,7 @@ class LiveStreamAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Access"), {"fields": ["access_type", "price"]}),
+        (_("Access"), {"fields": ["access_type", "price", "credit_ledger"]}),
         (
             _("Replay"),
             {"fields": ["recording", "recording_url", *REPLAY_FIELDS]},
@@ -224,11 +228,44 @@ class LiveStreamAdmin(admin.ModelAdmin):
     def is_visible(self, live_stream: LiveStream) -> bool:
         return live_stream.deleted_at is None
 
+    @admin.display(description=_("credits"))
+    def credit_ledger(self, live_stream: LiveStream):
+        """Links to the stream's ledger rows (tickets, rentals, earnings) and to its
+        contributions and guest fees, in the ledger's read-only admin."""
+        ledger = reverse("admin:users_credittransaction_changelist")
+        query = urlencode({"live_stream__id__exact": live_stream.pk})
+        return format_html(
+            '<a href="{}?{}">{}</a> · <a href="{}?{}&amp;kind=contributions">{}</a>',
+            ledger,
+            query,
+            _("Ledger rows of this stream"),
+            ledger,
+            query,
+            _("Contributions and guest fees"),
+        )
+
+    @admin.display(description=_("title"), ordering="title")
+    def title_and_kind(self, live_stream: LiveStream):
+        """The title, and below it the type and the interest: "Duo (crowd) · Music"."""
+        kind = live_stream.get_live_stream_type_display()
+        if live_stream.interest:
+            kind = f"{kind} · {live_stream.get_interest_display()}"
+        return format_html('{}<span class="cell-detail">{}</span>', live_stream.title, kind)
+
     @admin.display(description=_("access"), ordering="access_type")
-    def access(self, live_stream: LiveStream) -> str:
-        if live_stream.price is None:
-            return live_stream.get_access_type_display()
-        return f"{live_stream.get_access_type_display()} {live_stream.price}"
+    def access(self, live_stream: LiveStream):
+        """The access and price ("Paid 9.99", "Free"), and below it the replay: its price and
+        whether it is on the creator's profile ("on", "off", or "–" when the creator never
+        said)."""
+        access = live_stream.get_access_type_display()
+        if live_stream.price is not None:
+            access = f"{access} {live_stream.price}"
+        visibility = {True: _("on"), False: _("off")}.get(
+            live_stream.is_active_replay_on_creator_profile, "–"
+        )
+        price = "–" if live_stream.replay_credit_price is None else live_stream.replay_credit_price
+        replay = _("Replay %(price)s · %(visibility)s") % {"price": price, "visibility": visibility}
+        return format_html('{}<span class="cell-detail">{}</span>', access, replay)
 
     @admin.display(description=_("planned"), ordering="planned_start_date")
     def planned(self, live_stream: LiveStream):

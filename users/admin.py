@@ -6,17 +6,61 @@ they change through the app's own checked paths. A save writes only the fields t
 changed, so counters and balances moved meanwhile by the services are not overwritten, and
 deactivating an account ends its sessions.
 
-The only changelist action is Django's own "delete_selected", which declares the delete
-permission: a view-only operator is offered no action, and a forged POST of it does nothing."""
+Money (contract section 5, "Operators"): credit packages are edited here; the ledger and the
+RevenueCat events are read-only, even for superusers (no add, change or delete: a forged POST
+changes nothing). Contributions are ledger rows, so they are the ledger's "contributions"
+filter rather than a page of their own. Staff change a balance only through "Adjust credit
+balance" (users.credits.services.balance_adjust, an `adjustment` row with a reason), which
+needs the `users.adjust_credit_balance` permission.
 
-from django.contrib import admin
+Every changelist action declares the permission it needs: Django's own "delete_selected" the
+delete permission, the adjustment its own; a view-only operator is offered no action, and a
+forged POST of one does nothing."""
+
+import json
+import re
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.api.errors import InvalidInput
 from users import services, sessions
+from users.credits import services as credits
+from users.credits.models import (
+    HELD_TYPES,
+    MAX_PACKAGE_CREDITS,
+    CreditPackage,
+    CreditTransaction,
+    Direction,
+    RevenueCatEvent,
+    format_credits,
+)
 from users.models import Follow, ProfilePhoto, User
+
+ADJUST_PERMISSION = "users.adjust_credit_balance"
+SELECT_ONE_USER = _("Select exactly one user to adjust a credit balance.")
+BALANCE_CHANGED = _(
+    "The balance of %(username)s changed while this page was open; it is now %(balance)s "
+    "credits. Check it and submit again."
+)
+CREDITS_ADDED = _("Added %(amount)s credits to %(username)s; the balance is now %(balance)s.")
+CREDITS_TAKEN = _("Took %(amount)s credits from %(username)s; the balance is now %(balance)s.")
+PACKAGE_CREDITS_RANGE = _("Enter a number of credits above 0 and at most 1,000,000.")
+PACKAGE_PRICE_NEGATIVE = _("Enter a price of 0 or more.")
+PACKAGE_CURRENCY_INVALID = _("Enter a three-letter currency code, such as USD.")
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -31,10 +75,38 @@ class UserChangeAdminForm(UserChangeForm):
         fields = "__all__"
 
 
+class CreditAdjustmentForm(forms.Form):
+    """What the adjustment page asks. The rules of an adjustment (not 0, a reason, not below
+    a zero balance) are the service's: it refuses, and the page says why."""
+
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=-MAX_PACKAGE_CREDITS,
+        max_value=MAX_PACKAGE_CREDITS,
+        help_text=_(
+            "In credits, with at most 2 decimals: a positive amount adds credits, a negative "
+            "one takes them away."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Kept on the ledger row, with your name."),
+    )
+    # The length of the ledger the page was shown with: a second submit of the same page (a
+    # double click) or a balance that moved meanwhile is refused instead of applied twice.
+    ledger_length = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
+    actions = ["adjust_credit_balance"]
     list_display = (
         "username",
         "name",
@@ -164,6 +236,121 @@ class UserAdmin(DjangoUserAdmin):
         for user in queryset:
             services.user_delete(user=user)
 
+    # --- Adjusting a balance -------------------------------------------------------------------
+
+    def has_adjust_credit_balance_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm(ADJUST_PERMISSION)
+
+    def get_urls(self):
+        # Before the parent's: its "<object_id>/" catch-all would take this path otherwise.
+        return [
+            path(
+                "<path:object_id>/adjust-credit-balance/",
+                self.admin_site.admin_view(self.adjust_credit_balance_view),
+                name="users_user_adjust_credit_balance",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_adjust_credit_balance": self.has_adjust_credit_balance_permission(request),
+            "can_view_ledger": request.user.has_perm("users.view_credittransaction"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(
+        description=_("Adjust the credit balance of the selected user"),
+        permissions=["adjust_credit_balance"],
+    )
+    def adjust_credit_balance(self, request, queryset):
+        """To the adjustment page of the one user selected (one balance at a time)."""
+        selected = list(queryset.values_list("pk", flat=True)[:2])
+        if len(selected) != 1:
+            self.message_user(request, SELECT_ONE_USER, messages.WARNING)
+            return None
+        return HttpResponseRedirect(
+            reverse("admin:users_user_adjust_credit_balance", args=[quote(selected[0])])
+        )
+
+    def adjust_credit_balance_view(self, request, object_id):
+        """Ask an amount and a reason, then adjust through the money service."""
+        user = self.get_object(request, unquote(object_id))
+        if user is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not (
+            self.has_view_or_change_permission(request, user)
+            and self.has_adjust_credit_balance_permission(request)
+        ):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = CreditAdjustmentForm(request.POST)
+            if form.is_valid():
+                done, form = self._adjust(request, user, form)
+                if done:
+                    return HttpResponseRedirect(
+                        reverse("admin:users_user_change", args=[quote(user.pk)])
+                    )
+        else:
+            form = CreditAdjustmentForm(initial={"ledger_length": user.ledger_length})
+        user.refresh_from_db(fields=["credit_balance", "ledger_length"])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Adjust the credit balance of %(username)s") % {"username": user},
+            "subtitle": None,
+            "opts": self.opts,
+            "original": user,
+            "balance": format_credits(user.credit_balance),
+            "form": form,
+            "adminform": helpers.AdminForm(form, [(None, {"fields": ["amount", "reason"]})], {}),
+            "media": self.media + form.media,
+            "has_view_permission": self.has_view_permission(request, user),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/users/user/adjust_credit_balance.html", context)
+
+    def _adjust(self, request, user: User, form: CreditAdjustmentForm):
+        """Adjust unless the ledger moved since the page was shown. Returns whether it was
+        done, and the form to show again otherwise (with the new ledger length, so a second
+        submit after reading the message goes through)."""
+        amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
+        try:
+            with transaction.atomic():
+                # Locked, so nothing moves the balance between this check and the adjustment.
+                current = (
+                    User.objects.select_for_update()
+                    .values_list("ledger_length", "credit_balance")
+                    .get(pk=user.pk)
+                )
+                if current[0] != form.cleaned_data["ledger_length"]:
+                    self.message_user(
+                        request,
+                        BALANCE_CHANGED % {"username": user, "balance": format_credits(current[1])},
+                        messages.WARNING,
+                    )
+                    data = request.POST.copy()
+                    data["ledger_length"] = str(current[0])
+                    return False, CreditAdjustmentForm(data)
+                row = credits.balance_adjust(
+                    user=user, amount=amount, reason=reason, staff=request.user
+                )
+        except InvalidInput as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
+            return False, form
+        done = CREDITS_ADDED if row.direction == Direction.CREDIT else CREDITS_TAKEN
+        self.message_user(
+            request,
+            done
+            % {
+                "amount": format_credits(row.amount),
+                "username": user,
+                "balance": format_credits(row.balance_after),
+            },
+            messages.SUCCESS,
+        )
+        return True, form
+
 
 class ReadOnlyAdminMixin:
     """Rows made by the app; operators look and may delete (through a service)."""
@@ -224,3 +411,245 @@ class FollowAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for follow in queryset.select_related("follower", "followee"):
             services.follow_delete(follower=follow.follower, followee=follow.followee)
+
+
+# --- Money -------------------------------------------------------------------------------------
+
+
+class CreditPackageForm(forms.ModelForm):
+    """A credit package as the admin and `manage.py credit_package` take it."""
+
+    # Longer than 3 on purpose: " usd " is cleaned to "USD" rather than refused for length.
+    currency = forms.CharField(
+        label=_("Currency"), max_length=10, help_text=_("ISO 4217, such as USD or TRY.")
+    )
+
+    class Meta:
+        model = CreditPackage
+        fields = ("product_id", "name", "credits", "price", "currency", "is_active")
+        help_texts = {
+            "product_id": _("The store product id that RevenueCat reports for this package.")
+        }
+
+    def clean_credits(self):
+        credits_ = self.cleaned_data["credits"]
+        if not 0 < credits_ <= MAX_PACKAGE_CREDITS:
+            raise ValidationError(PACKAGE_CREDITS_RANGE)
+        return credits_
+
+    def clean_price(self):
+        price = self.cleaned_data["price"]
+        if price < 0:
+            raise ValidationError(PACKAGE_PRICE_NEGATIVE)
+        return price
+
+    def clean_currency(self):
+        currency = self.cleaned_data["currency"].strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise ValidationError(PACKAGE_CURRENCY_INVALID)
+        return currency
+
+
+@admin.register(CreditPackage)
+class CreditPackageAdmin(admin.ModelAdmin):
+    """What the stores sell. A package that was bought cannot be deleted (the ledger names
+    it): turn it off instead."""
+
+    form = CreditPackageForm
+    list_display = ("name", "product_id", "credits", "price", "currency", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "product_id")
+    fields = (
+        "product_id",
+        "name",
+        "credits",
+        ("price", "currency"),
+        "is_active",
+        "id",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = ("id", "created_at", "updated_at")
+
+
+def compact_datetime(value):
+    """A date and time as short as "01 Dec 14:05", in the admin's time zone (with the year
+    when it is not this year's), the full one as the tooltip, so the money lists fit a 1366 px
+    screen. The stream list has its own: users never imports livestreams."""
+    if value is None:
+        return None
+    local = timezone.localtime(value)
+    same_year = local.year == timezone.localtime().year
+    shown = date_format(local, "d M H:i" if same_year else "d M Y H:i")
+    full = date_format(local, "DATETIME_FORMAT")
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(), full, shown)
+
+
+class NeverWrittenHereMixin:
+    """Rows only the money service writes: the admin shows them, and adds, changes and
+    deletes nothing, superusers included (a forged POST is a 403)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ContributionFilter(admin.SimpleListFilter):
+    """Contributions (crowdfunding) and guest fees: the money held until a stream settles.
+    A filter rather than a page of their own: they are ledger rows like any other, read-only
+    with the same columns and search, and the status filter tells held from settled."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [("contributions", _("Contributions and guest fees"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "contributions":
+            return queryset.filter(type__in=HELD_TYPES)
+        return queryset
+
+
+@admin.register(CreditTransaction)
+class CreditTransactionAdmin(NeverWrittenHereMixin, admin.ModelAdmin):
+    """The ledger, append-only (contract section 5). The platform's share of an earning is
+    shown to staff on the row's page."""
+
+    list_display = (
+        "occurred",
+        "user",
+        "type",
+        "direction",
+        "amount",
+        "balance_after",
+        "status",
+        "live_stream",
+    )
+    list_filter = ("type", "direction", "status", ContributionFilter)
+    list_select_related = ("user", "live_stream")
+    # Exact ids (the row's, the user's, the store's, the stream's), or a username or title.
+    search_fields = (
+        "=id",
+        "=user__id",
+        "user__username",
+        "=external_id",
+        "=live_stream__id",
+        "live_stream__title",
+    )
+    search_help_text = _(
+        "A username or stream title, or exactly a row id, user id, store transaction id or "
+        "stream id."
+    )
+    date_hierarchy = "occurred_at"
+    ordering = ("-occurred_at", "-sequence")
+    list_per_page = 50
+    show_full_result_count = False
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "id",
+                    "user",
+                    "sequence",
+                    "type",
+                    "direction",
+                    "amount",
+                    "balance_after",
+                    "status",
+                    "occurred_at",
+                    "status_changed_at",
+                )
+            },
+        ),
+        (
+            _("What it was for"),
+            {"fields": ("live_stream", "package", "external_id", "reverses", "reversed_by")},
+        ),
+        (_("Platform share (staff only)"), {"fields": ("gross_amount", "platform_amount")}),
+        (_("Staff adjustment"), {"fields": ("reason", "created_by")}),
+    )
+    readonly_fields = [field for _name, section in fieldsets for field in section["fields"]]
+
+    class Media:
+        css = {"all": ["admin-overrides/credits.css"]}
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user", "live_stream", "package", "created_by", "reverses")
+        )
+
+    @admin.display(description=_("occurred at"), ordering="occurred_at")
+    def occurred(self, row: CreditTransaction):
+        return compact_datetime(row.occurred_at)
+
+    @admin.display(description=_("reversed by"))
+    def reversed_by(self, row: CreditTransaction):
+        """The refund that gave this row back, if any."""
+        reversal = CreditTransaction.objects.filter(reverses=row).first()
+        if reversal is None:
+            return None
+        url = reverse("admin:users_credittransaction_change", args=[quote(reversal.pk)])
+        return format_html('<a href="{}">{}</a>', url, reversal)
+
+
+@admin.register(RevenueCatEvent)
+class RevenueCatEventAdmin(NeverWrittenHereMixin, admin.ModelAdmin):
+    """Every accepted RevenueCat webhook body, as it came, with what processing made of it
+    (unknown users and products are flagged here for staff)."""
+
+    list_display = (
+        "received",
+        "event_type",
+        "outcome",
+        "user",
+        "product_id",
+        "environment",
+        "shortfall",
+    )
+    list_filter = ("outcome", "event_type", "environment")
+    list_select_related = ("user",)
+    search_fields = ("=event_id", "=transaction_id", "=app_user_id")
+    search_help_text = _("Exactly an event id, store transaction id or app user id.")
+    date_hierarchy = "received_at"
+    list_per_page = 50
+    show_full_result_count = False
+    fields = (
+        "id",
+        "event_id",
+        "event_type",
+        "outcome",
+        "received_at",
+        "user",
+        "app_user_id",
+        "product_id",
+        "transaction_id",
+        "environment",
+        "shortfall",
+        "credit_transaction",
+        "raw_payload",
+    )
+    readonly_fields = fields
+
+    class Media:
+        css = {"all": ["admin-overrides/credits.css"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "credit_transaction")
+
+    @admin.display(description=_("received at"), ordering="received_at")
+    def received(self, event: RevenueCatEvent):
+        return compact_datetime(event.received_at)
+
+    @admin.display(description=_("payload"))
+    def raw_payload(self, event: RevenueCatEvent):
+        pretty = json.dumps(event.payload, indent=2, sort_keys=True, ensure_ascii=False)
+        return format_html('<pre class="raw-payload">{}</pre>', pretty)

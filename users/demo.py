@@ -1,15 +1,20 @@
-"""Demo users for `manage.py seed_demo`: a staff admin, app users with photos, follows.
+"""Demo users for `manage.py seed_demo`: a staff admin, app users with photos, follows, the
+credit packages the stores sell, and credits for demo_ayse.
 
 Idempotent: a second run finds everything in place and adds nothing. Writes go through the
-same services as the API, so photos are processed and counters are right.
+same services as the API, so photos are processed, counters are right and every credit is a
+ledger row.
 """
 
 import io
+from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageDraw
 
 from users import services
+from users.credits import services as credits
+from users.credits.models import CreditPackage, CreditTransaction, TransactionType, format_credits
 from users.models import AvailabilityStatus, Follow, User
 
 DEMO_ADMIN_USERNAME = "admin"
@@ -43,6 +48,18 @@ DEMO_FOLLOWS = [
 ]
 
 
+# product id, name, credits, price (USD): what RevenueCat would report for the store products.
+DEMO_CREDIT_PACKAGES = [
+    ("yayin.credits.100", "100 credits", Decimal("100"), Decimal("0.99")),
+    ("yayin.credits.500", "500 credits", Decimal("500"), Decimal("4.99")),
+    ("yayin.credits.1200", "1200 credits", Decimal("1200"), Decimal("9.99")),
+]
+# demo_ayse can buy tickets, fund and rent replays from the start.
+DEMO_CREDITS_USER = "demo_ayse"
+DEMO_CREDITS = Decimal("250")
+DEMO_CREDITS_REASON = "Demo credits"
+
+
 def _photo(initial: str, color: tuple[int, int, int]) -> SimpleUploadedFile:
     image = Image.new("RGB", (256, 256), color)
     draw = ImageDraw.Draw(image)
@@ -53,7 +70,7 @@ def _photo(initial: str, color: tuple[int, int, int]) -> SimpleUploadedFile:
     return SimpleUploadedFile("demo.png", buffer.getvalue(), content_type="image/png")
 
 
-def _seed_admin(stdout) -> None:
+def _seed_admin(stdout) -> User:
     admin, created = User.objects.get_or_create(
         username=DEMO_ADMIN_USERNAME,
         defaults={"name": "Demo", "surname": "Admin", "is_staff": True, "is_superuser": True},
@@ -67,6 +84,7 @@ def _seed_admin(stdout) -> None:
             f"Admin user: {DEMO_ADMIN_USERNAME} (already there; its demo password is "
             f"{DEMO_ADMIN_PASSWORD} unless someone changed it)"
         )
+    return admin
 
 
 def _seed_app_users() -> dict[str, User]:
@@ -108,8 +126,30 @@ def _seed_app_users() -> dict[str, User]:
     return users
 
 
+def _seed_credit_packages() -> list[CreditPackage]:
+    """Made once each; a package staff have edited since keeps their changes."""
+    return [
+        CreditPackage.objects.get_or_create(
+            product_id=product_id,
+            defaults={"name": name, "credits": amount, "price": price, "currency": "USD"},
+        )[0]
+        for product_id, name, amount, price in DEMO_CREDIT_PACKAGES
+    ]
+
+
+def _seed_credits(user: User, admin: User) -> None:
+    """A staff adjustment, once: a re-run finds the row by its reason and adds nothing."""
+    already = CreditTransaction.objects.filter(
+        user=user, type=TransactionType.ADJUSTMENT, reason=DEMO_CREDITS_REASON
+    ).exists()
+    if not already:
+        credits.balance_adjust(
+            user=user, amount=DEMO_CREDITS, reason=DEMO_CREDITS_REASON, staff=admin
+        )
+
+
 def seed(stdout) -> None:
-    _seed_admin(stdout)
+    admin = _seed_admin(stdout)
     users = _seed_app_users()
     for follower, followee in DEMO_FOLLOWS:
         services.follow_create(follower=users[follower], followee=users[followee])
@@ -118,3 +158,12 @@ def seed(stdout) -> None:
     follows = Follow.objects.filter(follower__in=demo_users, followee__in=demo_users).count()
     stdout.write(f"App users: {', '.join(users)} ({follows} follows between them).")
     stdout.write("Sign in as one with a one-time code sent to <username>@example.com.")
+    packages = _seed_credit_packages()
+    _seed_credits(users[DEMO_CREDITS_USER], admin)
+    balance = User.objects.values_list("credit_balance", flat=True).get(
+        pk=users[DEMO_CREDITS_USER].pk
+    )
+    stdout.write(
+        f"Credit packages: {', '.join(package.product_id for package in packages)}; "
+        f"{DEMO_CREDITS_USER} has {format_credits(balance)} credits."
+    )

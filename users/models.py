@@ -155,6 +155,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("adjust_credit_balance", "Can adjust credit balances")]
         constraints = [
             models.UniqueConstraint(Lower("username"), name="users_username_ci_unique"),
             models.UniqueConstraint(

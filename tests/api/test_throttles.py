@@ -274,7 +274,7 @@ def test_counters_are_shared_by_processes_through_redis(api_client):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "20"  # the default cap
+    assert result.stdout.strip() == "10"  # the default cap
 
     response = api_client.post("/api/v1/auth/verify-otp", {**PHONE, "code": "1234"})
 

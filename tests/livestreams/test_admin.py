@@ -15,6 +15,7 @@ from django.utils import timezone
 from livestreams.models import LiveStream, LiveStreamStatus, LiveStreamType, Participation
 from tests.factories import UserFactory
 from tests.livestreams.factories import LiveStreamFactory, LiveStreamGuestFactory, in_audience
+from users.credits import services as credits
 
 pytestmark = pytest.mark.django_db
 
@@ -75,9 +76,9 @@ def test_the_changelist_lists_every_stream_with_its_columns(admin_client, stream
 
     assert response.status_code == 200
     assert results(response) == {stream.pk for stream in streams.values()}
-    # Few columns, so the list fits a 1366 px screen; the rest is on the change page.
+    # Few columns, so the list fits a 1366 px screen; type and replay ride as second lines.
     assert columns(response) == [
-        "title",
+        "title_and_kind",
         "creator",
         "status",
         "access",
@@ -86,8 +87,57 @@ def test_the_changelist_lists_every_stream_with_its_columns(admin_client, stream
         "is_visible",
     ]
     content = response.content.decode()
-    for header in ("Creator", "Status", "Access", "Planned", "On air", "Visible"):
+    for header in ("Title", "Creator", "Status", "Access", "Planned", "On air", "Visible"):
         assert f">{header}</a>" in content, header
+
+
+def cell(content: str, column: str, stream) -> str:
+    """The changelist cell of `stream` in `column` (the first cell is a th with the link)."""
+    row = re.search(
+        rf'<tr>(?:(?!</tr>).)*value="{stream.pk}"(?:(?!</tr>).)*</tr>', content, re.DOTALL
+    ).group(0)
+    return re.search(rf'<t[dh] class="field-{column}[^"]*">(.*?)</t[dh]>', row).group(1)
+
+
+def test_the_title_cell_shows_the_type_and_interest_below_the_title(admin_client, streams):
+    no_interest = LiveStreamFactory(title="Konusuz", interest=None)
+
+    content = admin_client.get(CHANGELIST).content.decode()
+
+    link = f'<a href="{change_url(streams["scheduled"])}">'
+    assert cell(content, "title_and_kind", streams["scheduled"]) == (
+        f'{link}Yarın<span class="cell-detail">Solo · Sports</span></a>'
+    )
+    assert cell(content, "title_and_kind", streams["active"]).endswith(
+        'Canlı müzik<span class="cell-detail">Duo (self) · Music</span></a>'
+    )
+    # No interest: the type alone.
+    assert cell(content, "title_and_kind", no_interest).endswith(
+        'Konusuz<span class="cell-detail">Solo</span></a>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({}, 'Free<span class="cell-detail">Replay – · –</span>'),
+        ({"paid": True}, 'Paid 9.99<span class="cell-detail">Replay – · –</span>'),
+        (
+            {"replay_credit_price": Decimal("4.99"), "is_active_replay_on_creator_profile": True},
+            'Free<span class="cell-detail">Replay 4.99 · on</span>',
+        ),
+        (
+            {"paid": True, "is_active_replay_on_creator_profile": False},
+            'Paid 9.99<span class="cell-detail">Replay – · off</span>',
+        ),
+    ],
+)
+def test_the_access_cell_shows_the_price_and_the_replay_below_it(admin_client, fields, expected):
+    stream = LiveStreamFactory(**fields)
+
+    content = admin_client.get(CHANGELIST).content.decode()
+
+    assert cell(content, "access", stream) == expected
 
 
 def time_cell(iso: str, full: str, shown: str) -> str:
@@ -140,8 +190,8 @@ def test_the_changelist_shows_compact_dates_and_the_price_with_the_access(admin_
     # Another year's date carries its year; a stream that never started was never on air.
     assert ">30 Nov 2024 08:00</time></td>" in content
     assert content.count('<td class="field-on_air">-</td>') == 1
-    assert '<td class="field-access">Paid 9.99</td>' in content
-    assert content.count('<td class="field-access">Free</td>') == 3
+    assert content.count('<td class="field-access">Paid 9.99<span class="cell-detail">') == 1
+    assert content.count('<td class="field-access">Free<span class="cell-detail">') == 3
 
 
 @pytest.mark.parametrize(
@@ -212,6 +262,25 @@ def test_the_change_page_shows_guests_and_stays_read_only(admin_client, streams)
     assert 'name="is_active_replay_on_creator_profile"' in content
     assert 'name="title"' not in content
     assert 'name="status"' not in content
+
+
+def test_the_change_page_links_to_the_streams_ledger_rows(admin_client, staff_user, streams):
+    stream = streams["scheduled"]
+    viewer = UserFactory()
+    credits.balance_adjust(user=viewer, amount=Decimal("20"), reason="test", staff=staff_user)
+    credits.ticket_charge(
+        viewer=viewer, creator=stream.creator, live_stream=stream, price=Decimal("9.99")
+    )
+
+    content = admin_client.get(change_url(stream)).content.decode()
+    ledger = f"/admin/users/credittransaction/?live_stream__id__exact={stream.pk}"
+    rows = admin_client.get(ledger).context["cl"].result_list
+    contributions = admin_client.get(f"{ledger}&kind=contributions").context["cl"].result_list
+
+    assert f'<a href="{ledger}">Ledger rows of this stream</a>' in content
+    assert f'<a href="{ledger}&amp;kind=contributions">Contributions and guest fees</a>' in content
+    assert sorted(row.type for row in rows) == ["ticket", "ticket_income"]
+    assert list(contributions) == []
 
 
 @pytest.mark.parametrize("name", ["scheduled", "deleted"])

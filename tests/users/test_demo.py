@@ -1,17 +1,27 @@
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 
 from tests.factories import UserFactory
 from users import demo, services
+from users.credits import services as credits
+from users.credits.models import CreditPackage, CreditTransaction
+from users.credits.selectors import ledger_audit
 from users.models import Follow, ProfilePhoto, User
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 
 def counts():
-    return (User.objects.count(), ProfilePhoto.objects.count(), Follow.objects.count())
+    return (
+        User.objects.count(),
+        ProfilePhoto.objects.count(),
+        Follow.objects.count(),
+        CreditPackage.objects.count(),
+        CreditTransaction.objects.count(),
+    )
 
 
 def test_seed_makes_an_admin_app_users_photos_and_follows():
@@ -99,3 +109,71 @@ def test_demo_elif_has_the_id_the_docs_examples_use():
 
     assert User.objects.get(username="demo_elif").pk == "64d15f9e2e6c8f4d5a654321"
     assert User.objects.filter(pk="64d15f9e2e6c8f4d5a654321").count() == 1
+
+
+def test_seed_makes_the_credit_packages_the_stores_sell(user_client):
+    out = io.StringIO()
+    demo.seed(out)
+
+    assert list(
+        CreditPackage.objects.values_list(
+            "product_id", "name", "credits", "price", "currency", "is_active"
+        )
+    ) == [
+        ("yayin.credits.100", "100 credits", Decimal("100"), Decimal("0.99"), "USD", True),
+        ("yayin.credits.500", "500 credits", Decimal("500"), Decimal("4.99"), "USD", True),
+        ("yayin.credits.1200", "1200 credits", Decimal("1200"), Decimal("9.99"), "USD", True),
+    ]
+    listed = user_client.get("/api/v1/credit-packages").json()["data"]
+    assert [package["productId"] for package in listed] == [
+        "yayin.credits.100",
+        "yayin.credits.500",
+        "yayin.credits.1200",
+    ]
+    assert (
+        "Credit packages: yayin.credits.100, yayin.credits.500, yayin.credits.1200; "
+        "demo_ayse has 250.00 credits."
+    ) in out.getvalue()
+
+
+def test_demo_ayse_gets_250_credits_once_through_a_staff_adjustment():
+    demo.seed(io.StringIO())
+    demo.seed(io.StringIO())
+
+    ayse = User.objects.get(username="demo_ayse")
+    assert ayse.credit_balance == Decimal("250.00")
+    row = CreditTransaction.objects.get()
+    assert (row.user, row.type, row.direction, row.amount, row.balance_after) == (
+        ayse,
+        "adjustment",
+        "credit",
+        Decimal("250.00"),
+        Decimal("250.00"),
+    )
+    assert (row.reason, row.created_by.username) == ("Demo credits", "admin")
+    assert ledger_audit() == []
+
+
+def test_a_rerun_after_spending_the_demo_credits_adds_none(staff_user):
+    demo.seed(io.StringIO())
+    ayse = User.objects.get(username="demo_ayse")
+    credits.balance_adjust(user=ayse, amount=Decimal("-200"), reason="spent", staff=staff_user)
+
+    demo.seed(io.StringIO())
+
+    assert User.objects.get(pk=ayse.pk).credit_balance == Decimal("50.00")
+    assert CreditTransaction.objects.filter(reason="Demo credits").count() == 1
+    assert ledger_audit() == []
+
+
+def test_a_rerun_keeps_the_packages_staff_edited():
+    demo.seed(io.StringIO())
+    CreditPackage.objects.filter(product_id="yayin.credits.100").update(
+        price=Decimal("1.49"), is_active=False
+    )
+
+    demo.seed(io.StringIO())
+
+    package = CreditPackage.objects.get(product_id="yayin.credits.100")
+    assert (package.price, package.is_active) == (Decimal("1.49"), False)
+    assert CreditPackage.objects.count() == 3

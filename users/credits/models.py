@@ -291,6 +291,7 @@ class RevenueCatEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        verbose_name = "RevenueCat event"
         indexes = [models.Index(fields=["transaction_id"], name="revenuecat_event_tx")]
 
     def __str__(self) -> str:
