@@ -146,6 +146,8 @@ if AWS_STORAGE_BUCKET_NAME:
             "secret_key": env("AWS_SECRET_ACCESS_KEY", "") or None,
             "custom_domain": env("AWS_S3_CUSTOM_DOMAIN", "") or None,
             "querystring_auth": env_bool("AWS_QUERYSTRING_AUTH", False),
+            # Pre-signed recording URLs: SigV4, which every AWS region accepts.
+            "signature_version": env("AWS_S3_SIGNATURE_VERSION", "s3v4"),
             "file_overwrite": False,
             "default_acl": None,
         },

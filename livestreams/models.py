@@ -7,6 +7,9 @@
   they keep for the life of the stream.
 - `Participation`: one stay of a participant (joined, left, from which device). A participant
   has at most one open stay at a time, which the database enforces.
+- `ReplayRental`: one paid rental of a stream's replay, with the ledger row that paid for it
+  and the moment it runs out (fixed when rented: a later change of REPLAY_RENTAL_HOURS leaves
+  rentals already made as they were sold).
 """
 
 from datetime import timedelta
@@ -15,7 +18,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +27,8 @@ from users.models import Interest
 
 MAX_DURATION_MINUTES = 720
 MAX_PRICE = 100000
+# A funding goal is a minute price (10 digits) times up to 720 minutes.
+FUNDING_GOAL_DIGITS = 14
 # Agora's uid is a non-zero unsigned 32-bit number.
 UID_MAX = 2**32 - 1
 
@@ -101,6 +106,10 @@ def thumbnail_path(instance: "LiveStream", filename: str) -> str:
     return f"live-streams/{instance.id}/{filename}"
 
 
+def recording_path(instance: "LiveStream", filename: str) -> str:
+    return f"live-streams/{instance.id}/recording/{filename}"
+
+
 class LiveStream(models.Model):
     id = ObjectIdField(primary_key=True)
     title = models.CharField(max_length=120)
@@ -120,7 +129,10 @@ class LiveStream(models.Model):
     )
     thumbnail = models.ImageField(upload_to=thumbnail_path, max_length=255, blank=True)
     recording = models.BooleanField(default=False)
+    # A recording is a URL (Agora Cloud Recording's, a CDN's) or a file in our storage, which
+    # is served to renters by a short-lived signed URL on S3 (livestreams.recordings).
     recording_url = models.URLField(max_length=500, blank=True)
+    recording_file = models.FileField(upload_to=recording_path, max_length=255, blank=True)
     status = models.CharField(
         max_length=20, choices=LiveStreamStatus.choices, default=LiveStreamStatus.PREPARING
     )
@@ -131,6 +143,12 @@ class LiveStream(models.Model):
     price = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     interest = models.CharField(max_length=20, choices=Interest.choices, null=True, blank=True)
     duration_goal = models.PositiveSmallIntegerField(default=60)
+    # Crowdfunding (duocrowd): the guest's minute price times `duration_goal`, fixed at
+    # creation; null for a stream that takes no funding. What was collected is read from the
+    # ledger (livestreams.selectors), never stored twice.
+    funding_goal = models.DecimalField(
+        max_digits=FUNDING_GOAL_DIGITS, decimal_places=2, null=True, blank=True
+    )
     motivation = models.CharField(max_length=1000, null=True, blank=True)
     is_active_replay_on_creator_profile = models.BooleanField(null=True, blank=True)
     replay_credit_price = models.DecimalField(
@@ -180,6 +198,11 @@ class LiveStream(models.Model):
                 condition=Q(status__in=LiveStreamStatus.values),
                 name="live_stream_status_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(funding_goal__isnull=True)
+                | Q(funding_goal__gt=0, live_stream_type=LiveStreamType.DUOCROWD),
+                name="live_stream_funding_goal_duocrowd",
+            ),
         ]
         indexes = [
             # GET /live-stream: visible streams, newest first, optionally by status.
@@ -213,6 +236,10 @@ class LiveStream(models.Model):
     @property
     def is_paid(self) -> bool:
         return self.access_type == AccessType.PAID
+
+    @property
+    def takes_funding(self) -> bool:
+        return self.funding_goal is not None
 
     @property
     def guest_users(self) -> list:
@@ -343,3 +370,38 @@ class Participation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant_id} from {self.joined_at:%Y-%m-%d %H:%M}"
+
+
+class ReplayRental(models.Model):
+    """One paid rental of a replay: `user` may watch it from `rented_at` until `expires_at`."""
+
+    id = ObjectIdField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="replay_rentals"
+    )
+    live_stream = models.ForeignKey(
+        LiveStream, on_delete=models.PROTECT, related_name="replay_rentals"
+    )
+    # The `replay_rental` ledger row that paid for it (one rental per row).
+    transaction = models.OneToOneField(
+        "users.CreditTransaction", on_delete=models.PROTECT, related_name="replay_rental"
+    )
+    rented_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-rented_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("rented_at")), name="replay_rental_expires_after"
+            ),
+        ]
+        indexes = [
+            # The caller's latest rental of each stream (every LiveStream representation).
+            models.Index(
+                fields=["user", "live_stream", "-expires_at"], name="replay_rental_latest"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} rents {self.live_stream_id} until {self.expires_at:%Y-%m-%d %H:%M}"

@@ -30,8 +30,9 @@ from livestreams.models import (
     Participant,
     ParticipantRole,
 )
-from livestreams.selectors import replay_access
+from livestreams.selectors import funding_percentage, recording_url_for, replay_access
 from users.api.serializers import UserSummarySerializer
+from users.credits.models import AMOUNT_DIGITS
 from users.models import Interest
 
 DEFAULT_THUMBNAIL = "livestreams/default-thumbnail.webp"
@@ -181,6 +182,17 @@ class LiveStreamJoinSerializer(LiveStreamIdSerializer):
     country = StrictCharField(max_length=64, required=False, allow_blank=True)
 
 
+class LiveStreamFundSerializer(serializers.Serializer):
+    amount = CreditAmountField(
+        max_digits=AMOUNT_DIGITS,
+        max_value=None,
+        help_text=(
+            "Credits, above 0 with at most 2 decimals, at most what remains to the funding "
+            "goal (a 400 says how much remains)."
+        ),
+    )
+
+
 class ReplaySettingsSerializer(serializers.Serializer):
     # Strict: "yes" or 1 are a client bug worth a 400, not a guess.
     is_active_replay_on_creator_profile = StrictBooleanField(required=False, allow_null=True)
@@ -297,28 +309,65 @@ class LiveStreamSerializer(serializers.ModelSerializer):
         self._replay_access = replay_access(live_stream=live_stream, viewer=self._viewer)
         return super().to_representation(live_stream)
 
-    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    @extend_schema_field(
+        {
+            "type": "string",
+            "format": "uri",
+            "nullable": True,
+            "description": (
+                "Only while `replayAccess.canViewRecording`. A stored file on S3 comes as a "
+                "pre-signed URL that expires within the hour and no later than the rental."
+            ),
+        }
+    )
     def get_recording_url(self, live_stream: LiveStream) -> str | None:
-        if not self._replay_access["can_view_recording"] or not live_stream.recording_url:
-            return None
-        return live_stream.recording_url
+        url = recording_url_for(live_stream=live_stream, access=self._replay_access)
+        return absolute_url(self.context.get("request"), url) if url else None
 
     @extend_schema_field(ReplayAccessSerializer)
     def get_replay_access(self, live_stream: LiveStream):
         # Already primitives (the price a Decimal the renderer writes as a number).
         return self._replay_access
 
-    @extend_schema_field({"type": "number", "nullable": True, "example": None})
+    @extend_schema_field(
+        {
+            "type": "number",
+            "nullable": True,
+            "example": None,
+            "description": (
+                "duocrowd: the guest's minute price × durationGoal, fixed at creation; null "
+                "for a stream that takes no funding."
+            ),
+        }
+    )
     def get_funding_goal(self, live_stream: LiveStream):
-        return None  # crowdfunding (contract section 5)
+        return live_stream.funding_goal
 
-    @extend_schema_field({"type": "number", "example": 0})
+    def _collected(self, live_stream: LiveStream) -> Decimal:
+        # Annotated by selectors.live_streams_for.
+        return getattr(live_stream, "collected_funding", None) or Decimal("0")
+
+    @extend_schema_field(
+        {
+            "type": "number",
+            "example": 0,
+            "description": "Contributions held or paid out (refunded ones do not count).",
+        }
+    )
     def get_collected_funding(self, live_stream: LiveStream):
-        return 0
+        return self._collected(live_stream)
 
-    @extend_schema_field({"type": "number", "example": 0})
+    @extend_schema_field(
+        {
+            "type": "number",
+            "example": 0,
+            "description": "collectedFunding / fundingGoal × 100, 2 decimals; 0 without a goal.",
+        }
+    )
     def get_funding_percentage(self, live_stream: LiveStream):
-        return 0
+        return funding_percentage(
+            collected=self._collected(live_stream), goal=live_stream.funding_goal
+        )
 
     @extend_schema_field(
         {"type": "string", "enum": ["host", "guest", "audience"], "nullable": True}
@@ -343,6 +392,11 @@ class LiveStreamJoinResponseSerializer(serializers.Serializer):
     app_id = serializers.CharField()
     role = serializers.ChoiceField(choices=ParticipantRole.choices)
     expires_at = serializers.DateTimeField()
+    charged = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        help_text="Credits this join charged: a paid stream's ticket the first time, else 0.",
+    )
 
 
 class LiveStreamViewerSerializer(UserSummarySerializer):

@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("live-stream/join-as-guest", _action("join_as_guest"), name="live-stream-join-as-guest"),
     path("live-stream/join", _action("join"), name="live-stream-join"),
+    path("live-stream/funded", _action("funded", "get"), name="live-stream-funded"),
     path("live-stream/<str:pk>", detail, name="live-stream-detail"),
     path("live-stream/<str:pk>/cancel", _action("cancel"), name="live-stream-cancel"),
     path("live-stream/<str:pk>/end", _action("end"), name="live-stream-end"),
@@ -37,5 +38,16 @@ urlpatterns = [
         "live-stream/<str:pk>/replay-settings",
         _action("replay_settings", "patch"),
         name="live-stream-replay-settings",
+    ),
+    path("live-stream/<str:pk>/fund", _action("fund"), name="live-stream-fund"),
+    path(
+        "live-stream/<str:pk>/replay-rentals",
+        _action("replay_rentals"),
+        name="live-stream-replay-rentals",
+    ),
+    path(
+        "live-stream/<str:pk>/replay-status",
+        _action("replay_status", "get"),
+        name="live-stream-replay-status",
     ),
 ]

@@ -19,21 +19,31 @@ from config.api.schema import error_responses
 from livestreams import selectors, services
 from livestreams.api.serializers import (
     LiveStreamCreateSerializer,
+    LiveStreamFundSerializer,
     LiveStreamIdSerializer,
     LiveStreamJoinResponseSerializer,
     LiveStreamJoinSerializer,
     LiveStreamSerializer,
     LiveStreamViewerSerializer,
     LiveStreamViewersPageSerializer,
+    ReplayAccessSerializer,
     ReplaySettingsSerializer,
 )
 from livestreams.models import LiveStreamStatus
+from users.credits.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 
 TAGS = ["live-streams"]
 JOIN_DESCRIPTION = (
     "Answers an Agora RTC token (version 006) with an absolute expiry "
     "(`AGORA_TOKEN_TTL_SECONDS` from now) and the caller's stable, non-zero 32-bit `uid`. "
-    "503 when Agora is not configured."
+    "503 when Agora is not configured. `charged` is what this call charged (a paid "
+    "stream's ticket, the first time; else 0)."
+)
+AUDIENCE_JOIN_DESCRIPTION = (
+    " A `paid` stream charges its `price` once per person and stream, in the same "
+    "transaction as the join; later joins and token renewals of a ticket holder are free. "
+    "A balance below the price is a 402 that says the price and the balance, and joins "
+    "nothing. Send an `Idempotency-Key` to retry safely."
 )
 # The contract's example guest id is the demo data's `demo_elif` (users/demo.py), so "Try it
 # out" against a `make run` server creates the stream. No `plannedStartDate`: a fixed date
@@ -126,6 +136,7 @@ class LiveStreamViewSet(viewsets.GenericViewSet):
             "app_id": result.issued.app_id,
             "role": result.role,
             "expires_at": result.issued.expires_at,
+            "charged": result.charged,
         }
         return Response(
             LiveStreamJoinResponseSerializer(payload, context=self.get_serializer_context()).data
@@ -222,7 +233,9 @@ class LiveStreamViewSet(viewsets.GenericViewSet):
     @extend_schema(
         tags=TAGS,
         summary="A fresh Agora token for a current participant",
-        description=JOIN_DESCRIPTION + " Every join rule is checked again.",
+        description=JOIN_DESCRIPTION
+        + " Every join rule is checked again: an audience member of a paid stream who holds "
+        "no ticket is charged one, as the join would (402 on a short balance).",
         request=None,
         responses={200: LiveStreamJoinResponseSerializer, **error_responses(402, 403, 409, 503)},
     )
@@ -283,6 +296,86 @@ class LiveStreamViewSet(viewsets.GenericViewSet):
         )
         return self._answer(live_stream.pk)
 
+    # --- money ---------------------------------------------------------------------------
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Fund a crowdfunded (duocrowd) live stream",
+        description=(
+            "Anyone signed in except the creator and the guest (403), while the stream is "
+            "`scheduled` or `preparing` (409 otherwise). A stream that takes no funding or "
+            "has reached its goal is a 409 (checked first). `amount` is above 0 with at most "
+            "2 decimals and at most what remains to the goal (a 400 says what remains); a "
+            "balance below it is a 402. The contribution is held until the stream settles: "
+            "paid out to the guest if the stream ends with them having broadcast, refunded "
+            "otherwise. Answers the stream with the new `collectedFunding`. Send an "
+            "`Idempotency-Key` to retry safely."
+        ),
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=LiveStreamFundSerializer,
+        responses={200: LiveStreamSerializer, **error_responses(402, 403, 409, 422)},
+    )
+    @idempotent("live-stream-fund")
+    def fund(self, request, pk: str):
+        live_stream = self._stream(pk)
+        # Who may fund and whether the stream takes funding now are decided before the
+        # amount is read (the contract's order of refusals).
+        services.live_stream_funding_check(live_stream=live_stream, user=request.user)
+        serializer = LiveStreamFundSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.live_stream_fund(
+            live_stream=live_stream, user=request.user, amount=serializer.validated_data["amount"]
+        )
+        return self._answer(live_stream.pk)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Scheduled or preparing live streams the caller has funded",
+        description=(
+            "Streams with a contribution of the caller's that was not refunded, soonest "
+            "`plannedStartDate` first."
+        ),
+        responses={200: LiveStreamSerializer(many=True)},
+    )
+    def funded(self, request):
+        queryset = selectors.live_streams_funded_by(viewer=request.user)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def _replay_access(self, live_stream_id: str):
+        live_stream = selectors.live_stream_get(
+            viewer=self.request.user, live_stream_id=live_stream_id
+        )
+        return selectors.replay_access(live_stream=live_stream, viewer=self.request.user)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Rent the replay of an ended live stream",
+        description=(
+            "Needs an `ended` stream with a recording, the replay turned on "
+            "(`isActiveReplayOnCreatorProfile: true`) and a `replayCreditPrice`. Charges "
+            "that price and grants access for `REPLAY_RENTAL_HOURS` (default 48). The "
+            "creator, a caller whose rental has not expired, and a replay that is not "
+            "available get a 409; a short balance is a 402. Send an `Idempotency-Key` to "
+            "retry safely."
+        ),
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=None,
+        responses={201: ReplayAccessSerializer, **error_responses(402, 409, 422)},
+    )
+    @idempotent("live-stream-replay-rentals")
+    def replay_rentals(self, request, pk: str):
+        services.live_stream_replay_rent(live_stream=self._stream(pk), user=request.user)
+        return Response(ReplayAccessSerializer(self._replay_access(pk)).data, status=201)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="The caller's access to the replay of a live stream",
+        responses={200: ReplayAccessSerializer},
+    )
+    def replay_status(self, request, pk: str):
+        return Response(ReplayAccessSerializer(self._replay_access(pk)).data)
+
     # --- joins ---------------------------------------------------------------------------
 
     @extend_schema(
@@ -319,13 +412,16 @@ class LiveStreamViewSet(viewsets.GenericViewSet):
         tags=TAGS,
         summary="Join an active live stream as audience (subscriber token)",
         description=JOIN_DESCRIPTION
+        + AUDIENCE_JOIN_DESCRIPTION
         + " The server records the caller's address itself; an `ipAddress` field is ignored.",
+        parameters=[IDEMPOTENCY_PARAMETER],
         request=LiveStreamJoinSerializer,
         responses={
             200: LiveStreamJoinResponseSerializer,
-            **error_responses(402, 404, 409, 415, 503),
+            **error_responses(402, 404, 409, 415, 422, 503),
         },
     )
+    @idempotent("live-stream-join")
     def join(self, request):
         live_stream, data = self._body_stream(LiveStreamJoinSerializer)
         device = services.DeviceDetails(

@@ -3,13 +3,18 @@
 import base64
 import re
 import struct
+from decimal import Decimal
 from zlib import crc32
 
 from agora_token_builder.AccessToken import AccessToken
 
 from livestreams.models import UID_MAX
+from tests.factories import StaffFactory
 from tests.helpers import OBJECT_ID_RE, TIMESTAMP_RE
 from tests.livestreams.conftest import AGORA_APP_CERTIFICATE, AGORA_APP_ID
+from users.credits import services as credits
+from users.credits.models import CreditTransaction
+from users.models import User
 
 LIVE_STREAM_KEYS = [
     "id",
@@ -55,7 +60,7 @@ REPLAY_ACCESS_KEYS = [
     "expiresAt",
     "remainingSeconds",
 ]
-JOIN_KEYS = ["liveStream", "token", "uid", "channelName", "appId", "role", "expiresAt"]
+JOIN_KEYS = ["liveStream", "token", "uid", "channelName", "appId", "role", "expiresAt", "charged"]
 
 
 def assert_user_summary(data: dict, user) -> None:
@@ -107,9 +112,19 @@ def assert_live_stream_shape(data: dict) -> None:
         assert TIMESTAMP_RE.match(data[key]), key
     for key in ("startedAt", "endedAt"):
         assert data[key] is None or TIMESTAMP_RE.match(data[key]), key
-    assert data["fundingGoal"] is None
-    assert data["collectedFunding"] == 0
-    assert data["fundingPercentage"] == 0
+    assert data["fundingGoal"] is None or isinstance(data["fundingGoal"], int | float)
+    assert isinstance(data["collectedFunding"], int | float)
+    assert data["collectedFunding"] >= 0
+    assert isinstance(data["fundingPercentage"], int | float)
+    if data["fundingGoal"] is None:
+        assert data["collectedFunding"] == data["fundingPercentage"] == 0
+    assert data["replayAccess"]["status"] in {
+        "owner",
+        "unavailable",
+        "available",
+        "rented",
+        "expired",
+    }
     assert data["role"] in {None, "host", "guest", "audience"}
     assert isinstance(data["viewerCount"], int)
     assert data["isReminderActive"] is None
@@ -158,3 +173,37 @@ def assert_token(token: str, *, channel_name: str, uid: int, publisher: bool, ex
     for privilege, expiry in decoded["privileges"].items():
         rebuilt.addPrivilege(privilege, expiry)
     assert rebuilt.build() == token
+
+
+# --- Money -----------------------------------------------------------------------------------
+
+
+def give_credits(user, amount: str):
+    """`amount` credits on `user`'s balance, through the money service (a staff adjustment)."""
+    credits.balance_adjust(
+        user=user, amount=Decimal(amount), reason="test credits", staff=StaffFactory()
+    )
+    user.refresh_from_db()
+    return user
+
+
+def balance_of(user):
+    return User.objects.get(pk=user.pk).credit_balance
+
+
+def ledger_of(user) -> list[tuple]:
+    """(type, direction, amount, balanceAfter, status) of each of `user`'s rows, oldest first,
+    without the test credits."""
+    return [
+        (row.type, row.direction, row.amount, row.balance_after, row.status)
+        for row in CreditTransaction.objects.filter(user=user).order_by("sequence")
+        if row.reason != "test credits"
+    ]
+
+
+def money_snapshot() -> tuple:
+    """Every balance and ledger row: what a refused money request must leave as it was."""
+    return (
+        sorted(User.objects.values_list("pk", "credit_balance", "ledger_length")),
+        sorted(CreditTransaction.objects.values_list("pk", "status")),
+    )

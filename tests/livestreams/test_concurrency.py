@@ -98,7 +98,7 @@ def test_a_join_racing_the_end_leaves_nobody_in_an_ended_stream(client_for):
 
 def test_a_guest_deleted_while_the_stream_is_stored_waits_for_it(client_for, monkeypatch):
     creator, guest = UserFactory(), UserFactory()
-    insert = services._insert_with_unique_channel_name
+    insert = services.create._insert_with_unique_channel_name
     deleted = []
 
     def delete_guest(user_id):
@@ -121,7 +121,7 @@ def test_a_guest_deleted_while_the_stream_is_stored_waits_for_it(client_for, mon
         thread.join()
 
     monkeypatch.setattr(
-        services, "_insert_with_unique_channel_name", insert_while_the_guest_is_deleted
+        services.create, "_insert_with_unique_channel_name", insert_while_the_guest_is_deleted
     )
 
     response = client_for(creator).post(

@@ -341,7 +341,7 @@ def test_a_clashing_channel_name_is_drawn_again(user_client, monkeypatch):
     assert_success(user_client.post(URL, {"title": "Aynı"}, format="json"), 201)
     taken = LiveStream.objects.get().channel_name
     names = iter([taken, taken, "ayni-zzzz"])
-    monkeypatch.setattr(services, "channel_name_for", lambda title: next(names))
+    monkeypatch.setattr(services.create, "channel_name_for", lambda title: next(names))
 
     data = assert_success(user_client.post(URL, {"title": "Aynı"}, format="json"), 201)
 
@@ -622,7 +622,7 @@ def test_a_failed_insert_leaves_no_thumbnail_behind(user_client, guest, settings
     def explode(live_stream):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "_insert_with_unique_channel_name", explode)
+    monkeypatch.setattr(services.create, "_insert_with_unique_channel_name", explode)
     user_client.raise_request_exception = False
 
     response = user_client.post(URL, contract_form(guest), format="multipart")

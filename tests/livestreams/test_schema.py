@@ -20,7 +20,8 @@ ERROR_ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
 # Every status each endpoint can answer, read off the views and services: 400 bad body or
 # query, 401 no or bad token, 402 paid stream, 403 not allowed, 404 unknown or deleted stream
 # (in the URL or in `liveStreamId`), 409 wrong state, 413 body too large, 415 not JSON or
-# multipart, 429 throttled, 503 Agora not configured.
+# multipart, 422 an Idempotency-Key reused with another body, 429 throttled, 503 Agora not
+# configured.
 EXPECTED = {
     ("get", BASE): {200, 400, 401, 429},
     ("post", f"{BASE}/create"): {201, 400, 401, 413, 415, 429},
@@ -34,7 +35,11 @@ EXPECTED = {
     ("patch", f"{BASE}/{{id}}/replay-settings"): {200, 400, 401, 403, 404, 413, 415, 429},
     ("post", f"{BASE}/join-as-creator"): {200, 400, 401, 403, 404, 409, 413, 415, 429, 503},
     ("post", f"{BASE}/join-as-guest"): {200, 400, 401, 403, 404, 409, 413, 415, 429, 503},
-    ("post", f"{BASE}/join"): {200, 400, 401, 402, 404, 409, 413, 415, 429, 503},
+    ("post", f"{BASE}/join"): {200, 400, 401, 402, 404, 409, 413, 415, 422, 429, 503},
+    ("post", f"{BASE}/{{id}}/fund"): {200, 400, 401, 402, 403, 404, 409, 413, 415, 422, 429},
+    ("get", f"{BASE}/funded"): {200, 400, 401, 429},
+    ("post", f"{BASE}/{{id}}/replay-rentals"): {201, 400, 401, 402, 404, 409, 422, 429},
+    ("get", f"{BASE}/{{id}}/replay-status"): {200, 401, 404, 429},
 }
 
 
@@ -184,3 +189,56 @@ def test_the_create_example_works_against_the_demo_data(schema, client_for):
     assert [guest["username"] for guest in data["guests"]] == [DEMO_GUEST_USERNAME]
     assert data["status"] == LiveStreamStatus.PREPARING
     assert LiveStream.objects.get(pk=data["id"]).guests.get().pk == DEMO_GUEST_ID
+
+
+# --- Money (contract section 5) ------------------------------------------------------------------
+
+MONEY_OPERATIONS = [
+    f"{BASE}/join",
+    f"{BASE}/{{id}}/fund",
+    f"{BASE}/{{id}}/replay-rentals",
+]
+
+
+@pytest.mark.parametrize("path", MONEY_OPERATIONS)
+def test_money_operations_take_an_idempotency_key_and_document_402_409_422(schema, path):
+    item = operation(schema, "post", path)
+    headers = {
+        parameter["name"]: parameter
+        for parameter in item["parameters"]
+        if parameter["in"] == "header"
+    }
+
+    assert not headers["Idempotency-Key"].get("required", False)
+    assert "422" in headers["Idempotency-Key"]["description"]
+    assert {"402", "409", "422"} <= set(item["responses"])
+    assert item["description"].startswith("**Production uyarisi:**")
+
+
+def test_the_fund_body_is_an_amount(schema):
+    body = operation(schema, "post", f"{BASE}/{{id}}/fund")["requestBody"]["content"]
+    ref = body["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    component = schema["components"]["schemas"][ref]
+
+    assert component["required"] == ["amount"]
+    assert component["properties"]["amount"]["type"] == "number"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "code"),
+    [
+        ("post", f"{BASE}/{{id}}/replay-rentals", "201"),
+        ("get", f"{BASE}/{{id}}/replay-status", "200"),
+    ],
+)
+def test_replay_endpoints_answer_a_replay_access(schema, method, path, code):
+    content = operation(schema, method, path)["responses"][code]["content"]["application/json"]
+
+    assert content["schema"]["properties"]["data"] == {"$ref": "#/components/schemas/ReplayAccess"}
+
+
+def test_join_answers_document_charged(schema):
+    component = schema["components"]["schemas"]["LiveStreamJoinResponse"]
+
+    assert "charged" in component["required"]
+    assert component["properties"]["charged"]["type"] == "number"

@@ -249,3 +249,15 @@ def test_concurrent_tickets_of_one_stream_charge_once():
     assert sorted(results) == [D("0")] * 9 + [D("9.99")]
     assert CreditTransaction.objects.filter(type=TransactionType.TICKET).count() == 1
     assert ledger_audit() == []
+
+
+def test_the_audit_compares_cents_not_floats():
+    # 40 + 40 - 1.99: SQLite sums these as floats (78.00999...); the audit must not see a
+    # mismatch where there is none.
+    viewer, creator = funded_user("40.00"), UserFactory()
+    credits.balance_adjust(user=viewer, amount=D("40.00"), reason="more", staff=StaffFactory())
+    stream = LiveStreamFactory(creator=creator, paid=True)
+    credits.ticket_charge(viewer=viewer, creator=creator, live_stream=stream, price=D("1.99"))
+    viewer.refresh_from_db()
+    assert viewer.credit_balance == D("78.01")
+    assert ledger_audit() == []

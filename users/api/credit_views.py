@@ -17,23 +17,11 @@ from config.api.schema import error_responses
 from users.api import credit_serializers as serializers
 from users.credits import revenuecat
 from users.credits import services as credits
-from users.credits.idempotency import HEADER as IDEMPOTENCY_HEADER
-from users.credits.idempotency import idempotent
+from users.credits.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from users.credits.models import CreditPackage, Direction, TransactionStatus, TransactionType
 from users.credits.selectors import transactions_of
 
 CREDITS_TAG = ["credits"]
-IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description=(
-        "1 to 255 printable characters, per user and endpoint, kept 24 hours. A repeat with "
-        "the same body gets the first answer again (`Idempotent-Replayed: true`); the same "
-        "key with another body is a 422; a repeat while the first runs is a 409."
-    ),
-)
 
 
 def _list_parameter(name: str, choices) -> OpenApiParameter:

@@ -22,6 +22,8 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
 from config.api.camel import camelize
@@ -32,6 +34,18 @@ from users.credits.models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 KEY_RE = re.compile(r"^[\x20-\x7e]{1,255}$")  # printable ASCII
 KEEP_FOR = timedelta(hours=24)
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "1 to 255 printable characters, per user and endpoint, kept 24 hours. A repeat with "
+        "the same body gets the first answer again (`Idempotent-Replayed: true`); the same "
+        "key with another body is a 422; a repeat while the first runs is a 409."
+    ),
+)
 
 KEY_INVALID = _("Idempotency-Key: use 1 to 255 printable characters.")
 KEY_REUSED = _("This Idempotency-Key was used with a different request.")
@@ -60,9 +74,7 @@ def _claim(*, user, endpoint: str, key: str, request_hash: str):
                 )
             return None
         except IntegrityError:
-            record = IdempotencyRecord.objects.filter(
-                user=user, endpoint=endpoint, key=key
-            ).first()
+            record = IdempotencyRecord.objects.filter(user=user, endpoint=endpoint, key=key).first()
             if record is None:
                 continue  # the first request failed and let go of the key meanwhile
             if record.created_at < timezone.now() - KEEP_FOR:
@@ -97,9 +109,7 @@ def idempotent(endpoint: str):
                     status=record.response_status,
                     headers={"Idempotent-Replayed": "true"},
                 )
-            stored = IdempotencyRecord.objects.filter(
-                user=request.user, endpoint=endpoint, key=key
-            )
+            stored = IdempotencyRecord.objects.filter(user=request.user, endpoint=endpoint, key=key)
             try:
                 response = handler(view, request, *args, **kwargs)
             except BaseException:

@@ -76,9 +76,7 @@ def revenuecat_event_receive(*, body) -> RevenueCatEvent:
         if existing is None:
             raise
         return existing
-    logger.info(
-        "RevenueCat %s %s: %s", stored.event_type, stored.event_id, stored.outcome
-    )
+    logger.info("RevenueCat %s %s: %s", stored.event_type, stored.event_id, stored.outcome)
     return stored
 
 

@@ -2,8 +2,19 @@
 
 from decimal import Decimal
 
-from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When, Window
-from django.db.models.functions import Coalesce, Lag
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    DecimalField,
+    F,
+    Q,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, Lag, Round
 
 from users.credits.models import AMOUNT_DIGITS, CreditTransaction, Direction, format_credits
 from users.models import User
@@ -21,6 +32,12 @@ def _signed_amount(prefix: str = ""):
     )
 
 
+def _cents(expression):
+    """An amount as whole cents: SQLite sums decimals as floats (78.01 can come back as
+    78.00999...), so amounts are compared as integers on every database."""
+    return Cast(Round(expression * 100), BigIntegerField())
+
+
 def ledger_audit() -> list[str]:
     """Every mismatch between balances and the ledger, as sentences (empty: all is well).
 
@@ -34,7 +51,8 @@ def ledger_audit() -> list[str]:
             ledger_sum=Coalesce(Sum(_signed_amount("credit_transactions__")), _ZERO),
             rows=Count("credit_transactions"),
         )
-        .filter(~Q(credit_balance=F("ledger_sum")) | ~Q(ledger_length=F("rows")))
+        .annotate(balance_cents=_cents(F("credit_balance")), sum_cents=_cents(F("ledger_sum")))
+        .filter(~Q(balance_cents=F("sum_cents")) | ~Q(ledger_length=F("rows")))
         .values_list("pk", "credit_balance", "ledger_sum", "ledger_length", "rows")
     )
     for pk, balance, ledger_sum, length, rows in users:
@@ -49,10 +67,11 @@ def ledger_audit() -> list[str]:
             previous_sequence=Window(Lag("sequence", default=Value(0)), **by_user),
             signed=_signed_amount(),
         )
-        .filter(
-            ~Q(balance_after=F("previous_balance") + F("signed"))
-            | ~Q(sequence=F("previous_sequence") + 1)
+        .annotate(
+            after_cents=_cents(F("balance_after")),
+            expected_cents=_cents(F("previous_balance") + F("signed")),
         )
+        .filter(~Q(after_cents=F("expected_cents")) | ~Q(sequence=F("previous_sequence") + 1))
         .values_list("pk", "user_id", "sequence", "balance_after", "previous_balance")
     )
     for pk, user_id, sequence, balance_after, previous in broken:
