@@ -309,8 +309,15 @@ CORS_ALLOW_HEADERS = (
     "x-timezone",
     "x-app-version",
     "x-device-id",
+    "idempotency-key",
 )
-CORS_EXPOSE_HEADERS = ("X-Total-Count", "Link", "Retry-After", "Content-Language")
+CORS_EXPOSE_HEADERS = (
+    "X-Total-Count",
+    "Link",
+    "Retry-After",
+    "Content-Language",
+    "Idempotent-Replayed",
+)
 CORS_PREFLIGHT_MAX_AGE = 86400
 
 # --- Domain settings -----------------------------------------------------------------------

@@ -22,8 +22,11 @@ limit_request_line = 8190
 limit_request_field_size = 8190
 limit_request_fields = 32768
 
-# gunicorn reads X-Forwarded-Proto only from these addresses (nginx on the same machine).
-forwarded_allow_ips = "127.0.0.1,::1"
+# gunicorn never decides the scheme from a header: Django does, and believes
+# X-Forwarded-Proto only when DJANGO_NUM_PROXIES says a proxy is in front (nginx sets it).
+# gunicorn's own default would believe it from any client on this machine.
+secure_scheme_headers = {}
+forwarded_allow_ips = ""
 accesslog = "-"
 # No runtime control socket (gunicorn >= 25.1 opens one in $HOME by default; older versions
 # ignore the name).

@@ -43,3 +43,17 @@ def test_other_origins_get_no_cors_headers(user_client):
 
     assert response.status_code == 200
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_the_web_app_may_send_an_idempotency_key_and_read_the_replay_header(user_client):
+    preflight = user_client.options(
+        "/api/v1/credit-packages/purchase",
+        HTTP_ORIGIN=WEB,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type, idempotency-key",
+    )
+    assert preflight.status_code == 200
+    assert "idempotency-key" in preflight.headers["Access-Control-Allow-Headers"]
+
+    response = user_client.get("/api/v1/credit-packages", HTTP_ORIGIN=WEB)
+    assert "Idempotent-Replayed" in response.headers["Access-Control-Expose-Headers"]

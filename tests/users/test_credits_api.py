@@ -348,3 +348,22 @@ def test_concurrent_repeats_of_one_key_charge_once(package):
     assert CreditTransaction.objects.filter(user=user).count() == 1
     user.refresh_from_db()
     assert user.credit_balance == D("100.00")
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "errors"),
+    [
+        ("dateTo=9999-12-31", 200, None),
+        ("dateFrom=9999-12-31", 200, None),
+        ("dateTo=9999-12-31T23:59:59-05:00", 400, ["dateTo: This date is out of range."]),
+        ("dateFrom=0001-01-01T00:00:00%2B05:00", 400, ["dateFrom: This date is out of range."]),
+        ("dateFrom=0001-01-01", 200, None),
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_no_500(user_client, user, query, status, errors):
+    _adjust(user, "1.00")
+    response = user_client.get(f"{TRANSACTIONS}?{query}")
+    if status == 200:
+        assert_success(response)
+    else:
+        assert_error(response, status, errors)

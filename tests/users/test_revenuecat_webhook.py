@@ -242,3 +242,54 @@ def test_concurrent_events_for_one_store_transaction_credit_once(package):
     assert outcomes == ["credited"] + ["duplicate"] * 9
     assert balance_of(buyer) == D("100.00")
     assert ledger_audit() == []
+
+
+def test_a_refund_that_took_nothing_back_is_still_the_refund(buyer, package):
+    """The user spent everything before the first refund event: it takes 0 and writes no row.
+    A second refund event for the same purchase, after new credits came in, takes nothing."""
+    assert_success(deliver(sample("initial_purchase")))
+    credits.balance_adjust(user=buyer, amount=D("-100"), reason="spent", staff=StaffFactory())
+    first = assert_success(deliver(sample("cancellation_customer_support")))
+    assert first["outcome"] == "refunded"
+    assert RevenueCatEvent.objects.get(event_type="CANCELLATION").shortfall == D("100.00")
+    assert_success(deliver(sample("non_renewing_purchase")))  # another 100 credits
+
+    again = sample("cancellation_customer_support", id="a-second-refund-event")
+    assert assert_success(deliver(again))["outcome"] == "duplicate"
+    assert balance_of(buyer) == D("100.00")
+    assert not CreditTransaction.objects.filter(type="purchase_refund").exists()
+    assert ledger_audit() == []
+
+
+def test_a_numeric_transaction_id_is_the_same_purchase(buyer, package):
+    assert_success(deliver(sample("initial_purchase", transaction_id=2000000812345678)))
+    again = sample(
+        "initial_purchase", id="same-purchase-as-a-number", transaction_id="2000000812345678"
+    )
+    assert assert_success(deliver(again))["outcome"] == "duplicate"
+    assert balance_of(buyer) == D("100.00")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"id": "ev\ud800ent"},  # a lone surrogate: valid JSON, not storable as UTF-8
+        {"subscriber_attributes": {"$displayName": {"value": "Ay\u0000şe"}}},
+        {"subscriber_attributes": {"key\u0000with-nul": {"value": "\udfff"}}},
+    ],
+)
+def test_characters_no_database_stores_are_made_harmless_and_the_event_kept(
+    buyer, package, changes
+):
+    body = sample("initial_purchase", **changes)
+    # json.dumps escapes them as \\ud800 and \\u0000, as a client would send them.
+    data = assert_success(deliver(body))
+    assert data["outcome"] == "credited"
+    event = RevenueCatEvent.objects.get()
+    assert "\x00" not in json.dumps(event.payload, ensure_ascii=False)
+    assert balance_of(buyer) == D("100.00")
+
+
+def test_an_event_id_over_255_characters_is_a_400(buyer, package):
+    assert_error(deliver(sample("initial_purchase", id="x" * 256)), 400)
+    assert not RevenueCatEvent.objects.exists()

@@ -41,6 +41,7 @@ ACCOUNT_CLOSURE_DESCRIPTION = _("Account closed: the balance was forfeited")
 UNKNOWN_VALUE = _("Unknown value %(value)s; use one of: %(choices)s.")
 INVALID_DATE = _("Enter a date (2026-01-15) or a date-time (2026-01-15T10:30:00Z).")
 DATE_RANGE_REVERSED = _("dateFrom is after dateTo.")
+DATE_OUT_OF_RANGE = _("This date is out of range.")
 
 
 def transaction_description(row: CreditTransaction) -> str:
@@ -76,8 +77,8 @@ class CreditTransactionSerializer(serializers.ModelSerializer):
     """The contract's CreditTransaction. `select_related("live_stream", "package")`."""
 
     _id = serializers.CharField(source="id")
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
-    balance_after = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    balance_after = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     description = serializers.SerializerMethodField()
     live_stream = TransactionLiveStreamSerializer(allow_null=True)
 
@@ -125,12 +126,19 @@ def _moment(name: str, raw: str | None, *, end: bool):
         moment = None if day else parse_datetime(raw)
     except ValueError:
         day = moment = None
-    if day is not None:
-        start = datetime.combine(day, time.min, tzinfo=UTC)
-        return start + timedelta(days=1) - timedelta(microseconds=1) if end else start
-    if moment is None:
+    if day is None and moment is None:
         raise serializers.ValidationError({name: INVALID_DATE})
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        if day is not None:
+            start = datetime.combine(day, time.min, tzinfo=UTC)
+            return start + timedelta(days=1) - timedelta(microseconds=1) if end else start
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)  # a moment near year 1 or 9999 may not exist in UTC
+    except OverflowError:
+        # The last day there is (9999-12-31) has no "next day": it runs to the end of time.
+        if day is not None and end:
+            return datetime.max.replace(tzinfo=UTC)
+        raise serializers.ValidationError({name: DATE_OUT_OF_RANGE}) from None
 
 
 def transaction_filters(query_params) -> dict:

@@ -53,8 +53,16 @@ class TransactionsView(GenericAPIView):
             _list_parameter("types", TransactionType),
             _list_parameter("statuses", TransactionStatus),
             OpenApiParameter("direction", str, enum=list(Direction.values)),
-            OpenApiParameter("dateFrom", OpenApiTypes.DATETIME, description="Date or date-time."),
-            OpenApiParameter("dateTo", OpenApiTypes.DATETIME, description="Date or date-time."),
+            OpenApiParameter(
+                "dateFrom",
+                OpenApiTypes.STR,
+                description="A date (`2026-01-15`: from its first instant, UTC) or a date-time.",
+            ),
+            OpenApiParameter(
+                "dateTo",
+                OpenApiTypes.STR,
+                description="A date (`2026-01-15`: to its last instant, UTC) or a date-time.",
+            ),
             OpenApiParameter("sort", str, enum=["asc", "desc"], default="desc"),
         ],
         responses={200: serializers.CreditTransactionSerializer(many=True)},

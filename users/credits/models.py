@@ -287,6 +287,15 @@ class RevenueCatEvent(models.Model):
     credit_transaction = models.ForeignKey(
         CreditTransaction, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The purchase a store refund gave back: once only, even when the user had spent every
+    # credit and no refund row could be written.
+    refunded_purchase = models.OneToOneField(
+        CreditTransaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refund_event",
+    )
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -37,9 +37,29 @@ def webhook_authorize(*, header: str | None) -> None:
         raise AuthenticationRequired(WEBHOOK_UNAUTHORIZED)
 
 
+MAX_ID_LENGTH = 255
+
+
 def _text(event: dict, key: str) -> str:
     value = event.get(key)
-    return value[:255] if isinstance(value, str) else ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)  # a store transaction id sent as a number is the same id
+    return value[:MAX_ID_LENGTH] if isinstance(value, str) else ""
+
+
+def _storable(value):
+    """The body with what no database can store made harmless: NUL characters dropped and
+    lone surrogates (invalid UTF-16 halves, which JSON allows) replaced, in keys and values.
+    The parser has already bounded the nesting depth."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
 
 
 def revenuecat_event_receive(*, body) -> RevenueCatEvent:
@@ -48,11 +68,13 @@ def revenuecat_event_receive(*, body) -> RevenueCatEvent:
     Refuses with InvalidInput (400) a body that is not an object holding an `event` object
     with a string `id` and `type` (nothing is stored: it cannot be told apart from a retry).
     """
+    body = _storable(body)
     event = body.get("event") if isinstance(body, dict) else None
     if not (
         isinstance(event, dict)
         and isinstance(event.get("id"), str)
         and event["id"].strip()
+        and len(event["id"]) <= MAX_ID_LENGTH
         and isinstance(event.get("type"), str)
     ):
         raise InvalidInput(EVENT_MALFORMED)
@@ -69,7 +91,15 @@ def revenuecat_event_receive(*, body) -> RevenueCatEvent:
                 outcome=Outcome.IGNORED,
             )
             _process(stored, event)
-            stored.save(update_fields=["outcome", "shortfall", "user", "credit_transaction"])
+            stored.save(
+                update_fields=[
+                    "outcome",
+                    "shortfall",
+                    "user",
+                    "credit_transaction",
+                    "refunded_purchase",
+                ]
+            )
     except IntegrityError:
         # The same event id, delivered again (or at the same moment): it was handled once.
         existing = RevenueCatEvent.objects.filter(event_id=event["id"][:255]).first()
@@ -132,17 +162,22 @@ def _purchase(stored: RevenueCatEvent, user: User) -> None:
 
 
 def _refund(stored: RevenueCatEvent, user: User) -> None:
-    purchase = CreditTransaction.objects.filter(
-        type="purchase", external_id=stored.transaction_id or None, user=user
-    ).first()
+    # The purchase row is locked: two refund events for one purchase take turns, and the
+    # second sees the first (a refund that could take nothing back is still the refund).
+    purchase = (
+        CreditTransaction.objects.select_for_update()
+        .filter(type="purchase", external_id=stored.transaction_id or None, user=user)
+        .first()
+    )
     if purchase is None:
         stored.outcome = Outcome.UNKNOWN_PURCHASE
         return
-    if hasattr(purchase, "reversal"):
+    if RevenueCatEvent.objects.filter(refunded_purchase=purchase).exists():
         stored.outcome = Outcome.DUPLICATE
         return
     row, shortfall = credits.purchase_refund(purchase=purchase)
     stored.credit_transaction = row
+    stored.refunded_purchase = purchase
     stored.shortfall = shortfall
     stored.outcome = Outcome.REFUNDED
     if shortfall > Decimal("0"):
