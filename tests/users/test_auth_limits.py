@@ -230,3 +230,36 @@ def test_concurrent_guesses_from_many_addresses_never_pass_the_daily_cap(rates):
     assert failures_of(responses) == []
     assert sorted(response.status_code for response in responses) == [400] * 3 + [429] * 7
     assert OneTimeCode.objects.get().attempts == 3
+
+
+def test_an_operator_lifts_a_numbers_daily_cap(api_client):
+    from django.core.management import call_command
+
+    address = iter(f"198.51.100.{number}" for number in range(1, 50))
+    for cycle in range(2):
+        with time_machine.travel(START + timedelta(minutes=2 * cycle), tick=False):
+            code = send_code(api_client)
+            for _ in range(5):
+                verify(api_client, wrong(code), next(address))
+    with time_machine.travel(START + timedelta(minutes=10), tick=False):
+        code = send_code(api_client, address=VICTIM)
+        assert verify(api_client, code, VICTIM).status_code == 429
+        call_command("sign_in_unlock", "--phone", "+905551234567")
+        assert_success(verify(api_client, code, VICTIM))
+
+
+def test_an_operator_lifts_an_admin_usernames_cap(client, rates, django_user_model):
+    from django.core.management import call_command
+
+    rates(admin_login_username="2/day")
+    django_user_model.objects.create_superuser(username="boss", password="right-horse-battery")
+    for number in range(2):
+        client.post("/admin/login/", {"username": "boss", "password": "wrong"},
+                    REMOTE_ADDR=f"198.51.100.{number}")  # fmt: skip
+    held = client.post("/admin/login/", {"username": "boss", "password": "right-horse-battery"},
+                       REMOTE_ADDR="192.0.2.50")  # fmt: skip
+    assert held.status_code == 429
+    call_command("sign_in_unlock", "--admin-username", "Boss")
+    signed_in = client.post("/admin/login/", {"username": "boss", "password": "right-horse-battery"},
+                            REMOTE_ADDR="192.0.2.50")  # fmt: skip
+    assert signed_in.status_code == 302
