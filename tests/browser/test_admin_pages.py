@@ -221,3 +221,43 @@ def test_a_view_only_operator_sees_no_action(browser, wait, demo_like_streams):
     assert browser.find_elements(By.CSS_SELECTOR, "input.action-select") == []
     for label in ("End the selected", "Cancel the selected", "Delete the selected", "Restore"):
         assert label not in browser.page_source
+
+
+def test_a_recording_is_attached_from_the_change_page(browser, wait, operator, demo_like_streams):
+    """The change page's own recording form, with its CSRF token, as an operator fills it in;
+    the page with the form still fits the window."""
+    stream = demo_like_streams["ended"]
+    url = "https://cdn.example.com/recordings/sabah-yogasi.m3u8"
+    sign_in(browser, wait, "ops")
+    browser.get(browser.live_server_url + f"{CHANGELIST}{stream.pk}/change/")
+    form = wait.until(EC.presence_of_element_located((By.ID, "attach_recording_form")))
+    sizes = browser.execute_script(
+        "const root = document.documentElement;"
+        "return {scroll: root.scrollWidth, client: root.clientWidth};"
+    )
+
+    form.find_element(By.NAME, "recording-url").send_keys(url)
+    form.find_element(By.NAME, "_attach").click()
+    message = wait.until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "ul.messagelist li"))
+    ).text
+
+    assert sizes["scroll"] <= sizes["client"], sizes
+    assert message == f"Recording attached to Sabah yogası ve nefes: {url}"
+    assert browser.current_url == browser.live_server_url + f"{CHANGELIST}{stream.pk}/change/"
+    stream.refresh_from_db()
+    assert (stream.recording, stream.recording_url) == (True, url)
+    assert url in browser.find_element(By.CSS_SELECTOR, ".field-recording_url .readonly").text
+
+
+def test_a_view_only_operator_gets_no_recording_form(browser, wait, demo_like_streams):
+    viewer = with_password(UserFactory(username="viewer", is_staff=True))
+    viewer.user_permissions.add(Permission.objects.get(codename="view_livestream"))
+    stream = demo_like_streams["ended"]
+    sign_in(browser, wait, "viewer")
+
+    browser.get(browser.live_server_url + f"{CHANGELIST}{stream.pk}/change/")
+    wait.until(EC.presence_of_element_located((By.ID, "livestream_form")))
+
+    assert browser.find_elements(By.ID, "attach_recording_form") == []
+    assert browser.find_elements(By.CSS_SELECTOR, "input[type=file], input[type=url]") == []
