@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("users.api.urls")),
     path("api/v1/", include("livestreams.api.urls")),
     path("api/v1/", include("consents.api.urls")),
+    path("api/v2/", include("livestreams.api.v2_urls")),
 ]
 
 if settings.DEBUG and not settings.AWS_STORAGE_BUCKET_NAME:

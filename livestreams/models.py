@@ -10,6 +10,11 @@
 - `ReplayRental`: one paid rental of a stream's replay, with the ledger row that paid for it
   and the moment it runs out (fixed when rented: a later change of REPLAY_RENTAL_HOURS leaves
   rentals already made as they were sold).
+- `LiveStreamReminder`: "remind me when it goes live", one per person and stream.
+
+`LiveStreamQuerySet` is the vocabulary every read composes (livestreams.selectors): which
+streams are visible, live, upcoming in a window, in some interests, created by, invited to,
+broadcast by or watched by someone. The indexes beside each model name the query they serve.
 """
 
 from datetime import timedelta
@@ -91,15 +96,94 @@ class ParticipantRole(models.TextChoices):
 
 
 PUBLISHER_ROLES = (ParticipantRole.HOST, ParticipantRole.GUEST)
+# What "upcoming" lists for a person (contract section 8): live and preparing streams always,
+# scheduled ones inside a window.
+UPCOMING_STATUSES = (
+    LiveStreamStatus.ACTIVE,
+    LiveStreamStatus.PREPARING,
+    LiveStreamStatus.SCHEDULED,
+)
 
 
 class LiveStreamQuerySet(models.QuerySet):
+    """Filters only: what the rows are, never how they are shaped or ordered (selectors)."""
+
     def visible(self):
         """What the API shows: everything not soft-deleted."""
         return self.filter(deleted_at__isnull=True)
 
     def deleted(self):
         return self.filter(deleted_at__isnull=False)
+
+    def live(self):
+        return self.filter(status=LiveStreamStatus.ACTIVE)
+
+    def ended(self):
+        return self.filter(status=LiveStreamStatus.ENDED)
+
+    def scheduled(self):
+        return self.filter(status=LiveStreamStatus.SCHEDULED)
+
+    def not_started(self):
+        return self.filter(status__in=NOT_STARTED_STATUSES)
+
+    def in_interests(self, interests):
+        """Streams whose `interest` is one of `interests`; none for an empty list."""
+        interests = [value for value in interests or () if value in Interest.values]
+        if not interests:
+            return self.none()
+        return self.filter(interest__in=interests)
+
+    def taking_funding(self):
+        """Crowdfunded (duocrowd) streams with a funding goal."""
+        return self.filter(live_stream_type=LiveStreamType.DUOCROWD, funding_goal__isnull=False)
+
+    def created_by(self, user):
+        return self.filter(creator=user)
+
+    def invited(self, user):
+        """Streams `user` is invited to as a guest (served by the guest's user index)."""
+        return self.filter(pk__in=LiveStreamGuest.objects.filter(user=user).values("live_stream"))
+
+    def upcoming_for(self, user, *, start, end):
+        """`user`'s streams, as creator or invited guest, that are live or preparing, or
+        scheduled to start in [`start`, `end`].
+
+        The two sides are one UNION of ids (the creator's through `live_stream_creator_upcoming`,
+        the guest's through the invitations' user index), not `creator = x OR id IN (...)`,
+        which PostgreSQL can only answer by reading every stream.
+        """
+        as_creator = (
+            LiveStream.objects.visible()
+            .filter(creator=user, status__in=UPCOMING_STATUSES)
+            .order_by()
+            .values("pk")
+        )
+        as_guest = LiveStreamGuest.objects.filter(user=user).order_by().values("live_stream")
+        return self.filter(pk__in=as_creator.union(as_guest)).filter(
+            Q(status__in=(LiveStreamStatus.ACTIVE, LiveStreamStatus.PREPARING))
+            | Q(status=LiveStreamStatus.SCHEDULED, planned_start_date__range=(start, end))
+        )
+
+    def broadcast_by(self, user):
+        """Streams `user` broadcast in: as host, or as a guest who joined (a publisher
+        participant row exists only once someone has joined with publishing rights)."""
+        return self.filter(
+            pk__in=Participant.objects.filter(user=user, role__in=PUBLISHER_ROLES).values(
+                "live_stream"
+            )
+        )
+
+    def watched_by(self, user):
+        """Streams `user` joined as audience, each once."""
+        return self.filter(
+            pk__in=Participant.objects.filter(user=user, role=ParticipantRole.AUDIENCE).values(
+                "live_stream"
+            )
+        )
+
+    def started_since(self, since):
+        return self.filter(started_at__gte=since)
 
 
 def thumbnail_path(instance: "LiveStream", filename: str) -> str:
@@ -220,6 +304,53 @@ class LiveStream(models.Model):
             models.Index(fields=["status", "planned_start_date"], name="live_stream_status_start"),
             models.Index(fields=["status", "planned_end_date"], name="live_stream_status_end"),
             models.Index(fields=["creator", "-created_at"], name="live_stream_creator_recent"),
+            # Discovery (contract section 8). Each is partial on what its feed reads, so it
+            # holds only the rows that feed can show.
+            # featured, whats-live-now, for-you/live, catch-streamers: the visible live
+            # streams, latest start first (catch-streamers reads it in order and stops).
+            models.Index(
+                fields=["-started_at", "-id"],
+                condition=Q(status=LiveStreamStatus.ACTIVE, deleted_at__isnull=True),
+                name="live_stream_live_recent",
+            ),
+            # for-you/scheduled: scheduled streams of some interests, soonest first.
+            models.Index(
+                fields=["interest", "planned_start_date", "id"],
+                condition=Q(status=LiveStreamStatus.SCHEDULED, deleted_at__isnull=True),
+                name="live_stream_scheduled_soon",
+            ),
+            # for-you/crowdfunding: not-started duocrowd streams with a goal, by interest.
+            models.Index(
+                fields=["interest", "planned_start_date", "id"],
+                condition=Q(
+                    status__in=_NOT_STARTED,
+                    live_stream_type=LiveStreamType.DUOCROWD,
+                    funding_goal__isnull=False,
+                    deleted_at__isnull=True,
+                ),
+                name="live_stream_crowdfunding_open",
+            ),
+            # my-past-streams, user/{id}/past-streams: a creator's ended streams, latest end
+            # first.
+            models.Index(
+                fields=["creator", "-ended_at", "-id"],
+                condition=Q(status=LiveStreamStatus.ENDED, deleted_at__isnull=True),
+                name="live_stream_creator_ended",
+            ),
+            # my-upcoming-streams and user/{id}/upcoming-live-streams (the creator's side of
+            # LiveStreamQuerySet.upcoming_for).
+            models.Index(
+                fields=["creator", "planned_start_date"],
+                condition=Q(status__in=UPCOMING_STATUSES, deleted_at__isnull=True),
+                name="live_stream_creator_upcoming",
+            ),
+            # most-watched-creators: the streams that went live in the last 30 days, with
+            # their creator in the index (read without visiting the rows).
+            models.Index(
+                fields=["started_at", "creator"],
+                condition=Q(started_at__isnull=False, deleted_at__isnull=True),
+                name="live_stream_started_creator",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -305,6 +436,15 @@ class Participant(models.Model):
         ]
         indexes = [
             models.Index(fields=["live_stream", "role"], name="ls_participant_stream_role"),
+            # most-watched-creators: the audience that first joined in the last 30 days, in
+            # time order (rows arrive in that order), with the stream and the person in the
+            # index so the ranking reads no participant row. (broadcast_by and watched_by
+            # read a person's rows by the user FK index.)
+            models.Index(
+                fields=["created_at", "live_stream", "user"],
+                condition=Q(role=ParticipantRole.AUDIENCE),
+                name="ls_participant_audience_recent",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -405,3 +545,29 @@ class ReplayRental(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} rents {self.live_stream_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class LiveStreamReminder(models.Model):
+    """`user` wants to hear when `live_stream` goes live (the notification comes with the
+    notifications work; contract section 10). One row per person and stream: setting it
+    twice, even at the same moment, keeps one (the unique constraint)."""
+
+    id = ObjectIdField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="live_stream_reminders"
+    )
+    # The FK index serves "who to notify when this stream goes live".
+    live_stream = models.ForeignKey(LiveStream, on_delete=models.CASCADE, related_name="reminders")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Also the index of `isReminderActive` on every LiveStream (user, then stream).
+            models.UniqueConstraint(
+                fields=["user", "live_stream"], name="live_stream_reminder_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} reminded of {self.live_stream_id}"

@@ -375,9 +375,20 @@ class LiveStreamSerializer(serializers.ModelSerializer):
     def get_role(self, live_stream: LiveStream) -> str | None:
         return getattr(live_stream, "viewer_role", None)
 
-    @extend_schema_field({"type": "boolean", "nullable": True, "example": None})
-    def get_is_reminder_active(self, live_stream: LiveStream):
-        return None  # reminders (roadmap 5)
+    @extend_schema_field(
+        {
+            "type": "boolean",
+            "nullable": True,
+            "example": None,
+            "description": (
+                "Whether the caller has a reminder for this stream (POST /{id}/reminder); "
+                "null for anonymous callers."
+            ),
+        }
+    )
+    def get_is_reminder_active(self, live_stream: LiveStream) -> bool | None:
+        # Annotated by selectors.live_streams_for (an EXISTS; null when anonymous).
+        return getattr(live_stream, "is_reminder_active", None)
 
     @extend_schema_field({"type": "array", "items": {"type": "object"}, "maxItems": 0})
     def get_mini_crowd_fundings(self, live_stream: LiveStream) -> list:

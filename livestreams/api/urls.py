@@ -1,6 +1,7 @@
 from django.urls import path
 
 from config.api.pagination import PagePagination
+from livestreams.api import feed_views
 from livestreams.api.views import LiveStreamViewSet
 
 collection = LiveStreamViewSet.as_view({"get": "list"})
@@ -24,6 +25,83 @@ urlpatterns = [
     path("live-stream/join-as-guest", _action("join_as_guest"), name="live-stream-join-as-guest"),
     path("live-stream/join", _action("join"), name="live-stream-join"),
     path("live-stream/funded", _action("funded", "get"), name="live-stream-funded"),
+    # Discovery and history (contract section 8).
+    path("live-stream/featured", feed_views.FeaturedView.as_view(), name="live-stream-featured"),
+    path(
+        "live-stream/catch-streamers",
+        feed_views.CatchStreamersView.as_view(),
+        name="live-stream-catch-streamers",
+    ),
+    path(
+        "live-stream/most-watched-creators",
+        feed_views.MostWatchedCreatorsView.as_view(),
+        name="live-stream-most-watched-creators",
+    ),
+    path(
+        "live-stream/whats-live-now",
+        feed_views.WhatsLiveNowView.as_view(),
+        name="live-stream-whats-live-now",
+    ),
+    path(
+        "live-stream/for-you/live",
+        feed_views.ForYouLiveView.as_view(),
+        name="live-stream-for-you-live",
+    ),
+    path(
+        "live-stream/for-you/scheduled",
+        feed_views.ForYouScheduledView.as_view(),
+        name="live-stream-for-you-scheduled",
+    ),
+    path(
+        "live-stream/for-you/crowdfunding",
+        feed_views.ForYouCrowdfundingView.as_view(),
+        name="live-stream-for-you-crowdfunding",
+    ),
+    path(
+        "live-stream/guest-streams",
+        feed_views.GuestStreamsView.as_view(),
+        name="live-stream-guest-streams",
+    ),
+    path(
+        "live-stream/my-past-streams",
+        feed_views.MyPastStreamsView.as_view(),
+        name="live-stream-my-past-streams",
+    ),
+    path(
+        "live-stream/user/<str:user_id>/past-streams",
+        feed_views.UserPastStreamsView.as_view(),
+        name="live-stream-user-past-streams",
+    ),
+    path(
+        "live-stream/my-upcoming-streams",
+        feed_views.MyUpcomingStreamsView.as_view(),
+        name="live-stream-my-upcoming-streams",
+    ),
+    path(
+        "live-stream/user/<str:user_id>/upcoming-live-streams",
+        feed_views.UserUpcomingStreamsView.as_view(),
+        name="live-stream-user-upcoming-streams",
+    ),
+    path(
+        "live-stream/my-broadcasted-streams",
+        feed_views.MyBroadcastedStreamsView.as_view(),
+        name="live-stream-my-broadcasted-streams",
+    ),
+    path(
+        "live-stream/my-watched-streams",
+        feed_views.MyWatchedStreamsView.as_view(),
+        name="live-stream-my-watched-streams",
+    ),
+    path(
+        "live-stream/my-active-stream",
+        feed_views.MyActiveStreamView.as_view(),
+        name="live-stream-my-active-stream",
+    ),
+    path(
+        "live-stream/user/<str:user_id>/active-stream",
+        feed_views.UserActiveStreamView.as_view(),
+        name="live-stream-user-active-stream",
+    ),
     path("live-stream/<str:pk>", detail, name="live-stream-detail"),
     path("live-stream/<str:pk>/cancel", _action("cancel"), name="live-stream-cancel"),
     path("live-stream/<str:pk>/end", _action("end"), name="live-stream-end"),
@@ -44,6 +122,11 @@ urlpatterns = [
         "live-stream/<str:pk>/replay-rentals",
         _action("replay_rentals"),
         name="live-stream-replay-rentals",
+    ),
+    path(
+        "live-stream/<str:pk>/reminder",
+        feed_views.ReminderView.as_view(),
+        name="live-stream-reminder",
     ),
     path(
         "live-stream/<str:pk>/replay-status",

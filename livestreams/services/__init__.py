@@ -10,6 +10,7 @@ The API views, the operator admin and the commands call these functions, as
 - `joins`: the three joins, token renewal and leave (with the ticket of a paid stream);
 - `funding`: crowdfunding contributions;
 - `replays`: recordings and replay rentals;
+- `reminders`: "remind me when it goes live" (contract section 8);
 - `money`: the stream side of money (guest fees, tickets, settlement), always through
   `users.credits.services`;
 - `common`: the messages and the row locks they share.
@@ -95,6 +96,11 @@ from livestreams.services.lifecycle import (
     live_stream_update_replay_settings,
 )
 from livestreams.services.money import guest_fee_of, settle, ticket_for
+from livestreams.services.reminders import (
+    REMINDER_ALREADY_LIVE,
+    live_stream_reminder_clear,
+    live_stream_reminder_set,
+)
 from livestreams.services.replays import (
     RECORDING_URL_INVALID,
     RECORDING_URL_OR_FILE,
@@ -134,6 +140,7 @@ __all__ = [
     "PRICE_OUT_OF_RANGE",
     "RECORDING_URL_INVALID",
     "RECORDING_URL_OR_FILE",
+    "REMINDER_ALREADY_LIVE",
     "REPLAY_ALREADY_OFF",
     "REPLAY_ALREADY_RENTED",
     "REPLAY_NOT_AVAILABLE",
@@ -169,6 +176,8 @@ __all__ = [
     "live_stream_leave",
     "live_stream_recording_attach",
     "live_stream_refresh_token",
+    "live_stream_reminder_clear",
+    "live_stream_reminder_set",
     "live_stream_replay_rent",
     "live_stream_restore",
     "live_stream_turn_replay_off",

@@ -158,6 +158,14 @@ OPTIONAL_AUTH_OPERATIONS = {
     ("get", "/api/v1/users/profile/{userId}"),
     ("get", "/api/v1/users/profile/username/{username}"),
     ("get", "/api/v1/legal-documents/document/{documentType}"),
+    # Discovery (contract section 8).
+    ("get", "/api/v1/live-stream/featured"),
+    ("get", "/api/v1/live-stream/catch-streamers"),
+    ("get", "/api/v1/live-stream/most-watched-creators"),
+    ("get", "/api/v1/live-stream/user/{userId}/past-streams"),
+    ("get", "/api/v1/live-stream/user/{userId}/upcoming-live-streams"),
+    ("get", "/api/v1/live-stream/user/{userId}/active-stream"),
+    ("get", "/api/v2/live-stream/user/{userId}/upcoming-live-streams"),
 }
 # Views that read no token at all.
 NO_AUTH_OPERATIONS = {

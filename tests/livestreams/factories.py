@@ -7,6 +7,7 @@ from livestreams.models import (
     AccessType,
     LiveStream,
     LiveStreamGuest,
+    LiveStreamReminder,
     LiveStreamStatus,
     LiveStreamType,
     Participant,
@@ -48,11 +49,25 @@ class LiveStreamFactory(factory.django.DjangoModelFactory):
             status=LiveStreamStatus.PREPARING,
             planned_start_date=factory.LazyFunction(timezone.now),
         )
+        ended = factory.Trait(
+            status=LiveStreamStatus.ENDED,
+            planned_start_date=factory.LazyFunction(lambda: timezone.now() - timedelta(hours=2)),
+            started_at=factory.LazyFunction(lambda: timezone.now() - timedelta(hours=2)),
+            ended_at=factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1)),
+        )
 
 
 class LiveStreamGuestFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = LiveStreamGuest
+
+    live_stream = factory.SubFactory(LiveStreamFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class LiveStreamReminderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LiveStreamReminder
 
     live_stream = factory.SubFactory(LiveStreamFactory)
     user = factory.SubFactory(UserFactory)

@@ -40,6 +40,30 @@ EXPECTED = {
     ("get", f"{BASE}/funded"): {200, 400, 401, 429},
     ("post", f"{BASE}/{{id}}/replay-rentals"): {201, 400, 401, 402, 404, 409, 422, 429},
     ("get", f"{BASE}/{{id}}/replay-status"): {200, 401, 404, 429},
+    # Discovery, history, reminders (contract section 8). A query parameter documents a 400
+    # (the window and guest-streams' sort refuse bad values; paging is normalised).
+    ("get", f"{BASE}/featured"): {200, 401, 429},
+    ("get", f"{BASE}/catch-streamers"): {200, 400, 401, 429},
+    ("get", f"{BASE}/most-watched-creators"): {200, 400, 401, 429},
+    ("get", f"{BASE}/whats-live-now"): {200, 400, 401, 429},
+    ("get", f"{BASE}/for-you/live"): {200, 400, 401, 429},
+    ("get", f"{BASE}/for-you/scheduled"): {200, 400, 401, 429},
+    ("get", f"{BASE}/for-you/crowdfunding"): {200, 400, 401, 429},
+    ("get", f"{BASE}/guest-streams"): {200, 400, 401, 429},
+    ("get", f"{BASE}/my-past-streams"): {200, 400, 401, 429},
+    ("get", f"{BASE}/user/{{userId}}/past-streams"): {200, 400, 401, 404, 429},
+    ("get", f"{BASE}/my-upcoming-streams"): {200, 400, 401, 429},
+    ("get", f"{BASE}/user/{{userId}}/upcoming-live-streams"): {200, 400, 401, 404, 429},
+    ("get", f"{BASE}/my-broadcasted-streams"): {200, 400, 401, 429},
+    ("get", f"{BASE}/my-watched-streams"): {200, 400, 401, 429},
+    ("get", f"{BASE}/my-active-stream"): {200, 401, 429},
+    ("get", f"{BASE}/user/{{userId}}/active-stream"): {200, 401, 404, 429},
+    ("post", f"{BASE}/{{id}}/reminder"): {200, 400, 401, 404, 409, 429},
+    ("delete", f"{BASE}/{{id}}/reminder"): {200, 401, 404, 429},
+}
+V2_BASE = "/api/v2/live-stream"
+V2_EXPECTED = {
+    ("get", f"{V2_BASE}/user/{{userId}}/upcoming-live-streams"): {200, 400, 401, 404, 429},
 }
 
 
@@ -69,11 +93,23 @@ def test_every_live_stream_operation_is_documented(schema):
     assert documented == set(EXPECTED)
 
 
-@pytest.mark.parametrize(("method", "path"), sorted(EXPECTED))
+def test_every_v2_live_stream_operation_is_documented(schema):
+    documented = {
+        (method, path)
+        for path, item in schema["paths"].items()
+        if path.startswith(V2_BASE)
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+
+    assert documented == set(V2_EXPECTED)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(EXPECTED | V2_EXPECTED))
 def test_each_operation_documents_exactly_the_statuses_it_can_answer(schema, method, path):
     responses = operation(schema, method, path)["responses"]
 
-    assert {int(code) for code in responses} == EXPECTED[(method, path)]
+    assert {int(code) for code in responses} == (EXPECTED | V2_EXPECTED)[(method, path)]
     for code, response in responses.items():
         if int(code) >= 400:
             assert response["content"]["application/json"]["schema"] == ERROR_ENVELOPE
@@ -242,3 +278,145 @@ def test_join_answers_document_charged(schema):
 
     assert "charged" in component["required"]
     assert component["properties"]["charged"]["type"] == "number"
+
+
+# --- Discovery (contract section 8) --------------------------------------------------------------
+
+
+def query_parameters(schema, method: str, path: str) -> dict:
+    return {
+        parameter["name"]: parameter
+        for parameter in operation(schema, method, path)["parameters"]
+        if parameter["in"] == "query"
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (f"{BASE}/featured", set()),
+        (f"{BASE}/catch-streamers", {"limit"}),
+        (f"{BASE}/most-watched-creators", {"limit"}),
+        (f"{BASE}/whats-live-now", {"page", "limit"}),
+        (f"{BASE}/for-you/live", {"page", "limit"}),
+        (f"{BASE}/for-you/scheduled", {"page", "limit"}),
+        (f"{BASE}/for-you/crowdfunding", {"page", "limit"}),
+        (f"{BASE}/guest-streams", {"page", "limit", "status", "sortBy", "sortOrder"}),
+        (f"{BASE}/my-past-streams", {"page", "limit"}),
+        (f"{BASE}/user/{{userId}}/past-streams", {"page", "limit"}),
+        (f"{BASE}/my-upcoming-streams", {"page", "limit", "hoursBefore", "hoursAfter"}),
+        (
+            f"{BASE}/user/{{userId}}/upcoming-live-streams",
+            {"page", "limit", "hoursBefore", "hoursAfter"},
+        ),
+        (
+            f"{V2_BASE}/user/{{userId}}/upcoming-live-streams",
+            {"page", "limit", "minutesBefore", "minutesAfter"},
+        ),
+        (f"{BASE}/my-broadcasted-streams", {"page", "limit"}),
+        (f"{BASE}/my-watched-streams", {"page", "limit"}),
+        (f"{BASE}/my-active-stream", set()),
+        (f"{BASE}/user/{{userId}}/active-stream", set()),
+    ],
+)
+def test_each_feed_documents_its_query_parameters(schema, path, expected):
+    assert set(query_parameters(schema, "get", path)) == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "limit"),
+    [
+        (f"{BASE}/whats-live-now", "10"),
+        (f"{BASE}/for-you/live", "10"),
+        (f"{BASE}/my-broadcasted-streams", "10"),
+        (f"{BASE}/my-watched-streams", "10"),
+        (f"{BASE}/my-upcoming-streams", "10"),
+        (f"{BASE}/my-past-streams", "20"),
+        (f"{BASE}/guest-streams", "20"),
+        (f"{BASE}/catch-streamers", "10"),
+        (f"{BASE}/most-watched-creators", "10"),
+    ],
+)
+def test_each_feed_documents_its_default_limit(schema, path, limit):
+    assert query_parameters(schema, "get", path)["limit"]["schema"]["default"] == limit
+
+
+@pytest.mark.parametrize(
+    ("path", "names", "default", "maximum"),
+    [
+        (f"{BASE}/my-upcoming-streams", ("hoursBefore", "hoursAfter"), 24, 8760),
+        (
+            f"{V2_BASE}/user/{{userId}}/upcoming-live-streams",
+            ("minutesBefore", "minutesAfter"),
+            1440,
+            525600,
+        ),
+    ],
+)
+def test_the_upcoming_windows_are_whole_numbers_from_zero(schema, path, names, default, maximum):
+    parameters = query_parameters(schema, "get", path)
+
+    for name in names:
+        assert parameters[name]["schema"] == {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": maximum,
+            "default": default,
+        }
+        assert "400" in parameters[name]["description"]
+
+
+def test_guest_streams_document_their_sorts(schema):
+    parameters = query_parameters(schema, "get", f"{BASE}/guest-streams")
+
+    assert set(parameters["sortBy"]["schema"]["enum"]) == {
+        "createdAt",
+        "updatedAt",
+        "startedAt",
+        "plannedStartDate",
+        "endedAt",
+        "durationGoal",
+        "fundingGoal",
+    }
+    assert parameters["sortOrder"]["schema"] == {
+        "type": "string",
+        "enum": ["asc", "desc"],
+        "default": "desc",
+    }
+    assert parameters["status"]["schema"]["type"] == "array"
+
+
+def test_v2_is_grouped_with_its_v1_sibling(schema):
+    v1 = operation(schema, "get", f"{BASE}/user/{{userId}}/upcoming-live-streams")
+    v2 = operation(schema, "get", f"{V2_BASE}/user/{{userId}}/upcoming-live-streams")
+
+    assert v1["tags"] == v2["tags"] == ["live-streams"]
+    assert v1["security"] == v2["security"] == [{"JWT-auth": []}, {}]
+
+
+@pytest.mark.parametrize(
+    "path", [f"{BASE}/my-active-stream", f"{BASE}/user/{{userId}}/active-stream"]
+)
+def test_the_active_stream_may_be_null(schema, path):
+    content = operation(schema, "get", path)["responses"]["200"]["content"]["application/json"]
+
+    assert content["schema"]["properties"]["data"] == {
+        "allOf": [{"$ref": "#/components/schemas/LiveStream"}],
+        "nullable": True,
+    }
+
+
+def test_every_live_stream_documents_is_reminder_active_as_nullable(schema):
+    field = schema["components"]["schemas"]["LiveStream"]["properties"]["isReminderActive"]
+
+    assert (field["type"], field["nullable"]) == ("boolean", True)
+
+
+@pytest.mark.parametrize(("method", "code"), [("post", "200"), ("delete", "200")])
+def test_reminders_answer_their_state(schema, method, code):
+    content = operation(schema, method, f"{BASE}/{{id}}/reminder")["responses"][code]["content"]
+    ref = content["application/json"]["schema"]["properties"]["data"]["$ref"].rsplit("/", 1)[-1]
+
+    assert schema["components"]["schemas"][ref]["properties"] == {
+        "isReminderActive": {"type": "boolean"}
+    }

@@ -1,9 +1,10 @@
-"""Reads of live streams: the one place that decides what a caller may see of a stream.
+"""The LiveStream object: the one place that decides what a caller may see of a stream.
 
 Lists and single streams run a fixed number of queries whatever the page size, the number
 of guests or the number of people in a stream: the creator comes by join, guests and
 broadcasters by one prefetch each, and the caller's role, the viewer count, the funding
-collected and the caller's latest replay rental are correlated subqueries of the same SELECT.
+collected, the caller's latest replay rental and the caller's reminder are correlated
+subqueries of the same SELECT.
 
 What a crowdfunded stream has collected is read from the ledger each time (a sum over its
 held `funding` rows), not kept in a second column: the ledger is the one truth, and a
@@ -11,8 +12,6 @@ settlement made anywhere (the API, the admin, housekeeping, a later background j
 never leave a stored total behind.
 """
 
-import math
-from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
@@ -23,11 +22,9 @@ from django.db.models import (
     DateTimeField,
     DecimalField,
     Exists,
-    F,
     IntegerField,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -35,7 +32,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.api.errors import InvalidInput
@@ -46,6 +42,7 @@ from livestreams.models import (
     PUBLISHER_ROLES,
     LiveStream,
     LiveStreamGuest,
+    LiveStreamReminder,
     LiveStreamStatus,
     Participant,
     ParticipantRole,
@@ -53,16 +50,13 @@ from livestreams.models import (
     ReplayRental,
 )
 from users.credits.models import CreditTransaction, TransactionStatus, TransactionType
-from users.models import Follow, User
+from users.models import User
 
 # Contributions that count towards a goal: held or paid out, not refunded.
 COUNTED_STATUSES = (TransactionStatus.PENDING, TransactionStatus.COMPLETED)
-# A recording URL handed out is signed for at most this long (contract section 5).
-RECORDING_URL_MAX_SECONDS = 3600
 PERCENT = Decimal("0.01")
 
 UNKNOWN_STATUS = _("Unknown status {value}; use one of {choices}.")
-SEARCH_MAX_LENGTH = 100
 
 # What a UserSummary reads of a user and of its photo (users.api.serializers). A user row has
 # about 40 columns (JSON, dates, counters) and a list page loads up to ~60 users: loading only
@@ -78,9 +72,6 @@ PROFILE_PHOTO_FIELDS = (
     "updated_at",
 )
 
-# What a viewer shows beyond its UserSummary (api.serializers.LiveStreamViewerSerializer).
-VIEWER_EXTRA_FIELDS = ("followers_count", "following_count", "expertise")
-
 
 def user_summary_only(path: str) -> list[str]:
     """`.only()` arguments for the user at `path` (`creator`, `user`) and its photo, to go
@@ -94,8 +85,33 @@ def user_summary_only(path: str) -> list[str]:
 _LIVE_STREAM_FIELDS = tuple(field.name for field in LiveStream._meta.concrete_fields)
 
 
+def signed_in(viewer) -> bool:
+    return viewer is not None and viewer.is_authenticated
+
+
+def viewer_count_subquery(live_stream=None) -> Coalesce:
+    """The audience in a stream now (its open audience stays, `ls_participation_open`), as a
+    subquery of the stream at `live_stream` (an `OuterRef`; the outer row by default). For
+    any query that shows a `viewerCount`: search v2's active streams too."""
+    counts = (
+        Participation.objects.open_audience(live_stream or OuterRef("pk"))
+        .order_by()
+        .values("live_stream")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+
+
+def with_viewer_count(queryset: QuerySet[LiveStream]) -> QuerySet[LiveStream]:
+    """`viewer_count`: see `viewer_count_subquery`."""
+    return queryset.annotate(viewer_count=viewer_count_subquery())
+
+
 def _with_viewer_role(queryset: QuerySet[LiveStream], *, viewer: User) -> QuerySet[LiveStream]:
-    """`viewer_role`: host, guest, audience (has joined as audience) or null."""
+    """`viewer_role`: host, guest, audience (has joined as audience) or null (anonymous)."""
+    if not signed_in(viewer):
+        return queryset.annotate(viewer_role=Value(None, output_field=CharField()))
     return queryset.annotate(
         viewer_role=Case(
             When(creator_id=viewer.pk, then=Value(ParticipantRole.HOST.value)),
@@ -113,6 +129,18 @@ def _with_viewer_role(queryset: QuerySet[LiveStream], *, viewer: User) -> QueryS
             ),
             default=Value(None),
             output_field=CharField(),
+        )
+    )
+
+
+def _with_reminder(queryset: QuerySet[LiveStream], *, viewer: User) -> QuerySet[LiveStream]:
+    """`is_reminder_active`: whether the caller has a reminder for the stream (an EXISTS on
+    the reminders' unique index, so a list costs no extra query); null for anonymous."""
+    if not signed_in(viewer):
+        return queryset.annotate(is_reminder_active=Value(None, output_field=BooleanField()))
+    return queryset.annotate(
+        is_reminder_active=Exists(
+            LiveStreamReminder.objects.filter(live_stream=OuterRef("pk"), user=viewer)
         )
     )
 
@@ -139,7 +167,7 @@ def _with_collected_funding(queryset: QuerySet[LiveStream]) -> QuerySet[LiveStre
 def _with_viewer_rental(queryset: QuerySet[LiveStream], *, viewer: User) -> QuerySet[LiveStream]:
     """`viewer_rented_at`, `viewer_rental_expires_at`: the caller's latest rental of each
     stream (served by the `replay_rental_latest` index), or nulls (an anonymous caller)."""
-    if viewer is None or not viewer.is_authenticated:
+    if not signed_in(viewer):
         none = Value(None, output_field=DateTimeField())
         return queryset.annotate(viewer_rented_at=none, viewer_rental_expires_at=none)
     latest = ReplayRental.objects.filter(live_stream=OuterRef("pk"), user=viewer).order_by(
@@ -152,17 +180,11 @@ def _with_viewer_rental(queryset: QuerySet[LiveStream], *, viewer: User) -> Quer
 
 
 def live_streams_for(*, viewer: User, include_deleted: bool = False) -> QuerySet[LiveStream]:
-    """Every visible (not deleted) stream, shaped for the LiveStream object.
+    """Every visible (not deleted) stream, shaped for the LiveStream object as `viewer` sees
+    it (`viewer` may be anonymous). Every feed filters and orders this one queryset.
 
     `include_deleted` serves only the answer to a DELETE, which returns the record it hid.
     """
-    viewer_count = (
-        Participation.objects.open_audience(OuterRef("pk"))
-        .order_by()
-        .values("live_stream")
-        .annotate(total=Count("pk"))
-        .values("total")
-    )
     queryset = (
         (LiveStream.objects.all() if include_deleted else LiveStream.objects.visible())
         .select_related("creator__profile_photo")
@@ -190,12 +212,11 @@ def live_streams_for(*, viewer: User, include_deleted: bool = False) -> QuerySet
                 to_attr="broadcaster_list",
             ),
         )
-        .annotate(
-            viewer_count=Coalesce(Subquery(viewer_count, output_field=IntegerField()), Value(0))
-        )
     )
+    queryset = with_viewer_count(queryset)
     queryset = _with_collected_funding(queryset)
     queryset = _with_viewer_rental(queryset, viewer=viewer)
+    queryset = _with_reminder(queryset, viewer=viewer)
     return _with_viewer_role(queryset, viewer=viewer)
 
 
@@ -253,152 +274,8 @@ def live_stream_get_plain(*, live_stream_id: str) -> LiveStream:
     return get_object_or_not_found(LiveStream.objects.visible(), live_stream_id)
 
 
-def clean_search(raw: str | None) -> str:
-    """The `search` text as the viewer list uses it: trimmed, capped, without NUL (which
-    PostgreSQL refuses in text). Empty means no search."""
-    return (raw or "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
-
-
-def live_stream_viewers(
-    *, live_stream: LiveStream, viewer: User, search: str = ""
-) -> QuerySet[User]:
-    """The people in the audience of `live_stream` now (open stays), newest arrivals first.
-
-    Each user comes with `joined_at` (when this stay began) and `is_following` (whether
-    `viewer` follows them; null on the viewer's own row), in the same query as the page.
-    `search` (see `clean_search`) matches username, name or surname.
-    """
-    # A person has one participant row per stream and at most one open stay, so this join
-    # gives one row per person, and the annotations below reuse its join to the stay.
-    stay = "live_stream_participants__participations"
-    queryset = (
-        User.objects.filter(**{f"{stay}__in": Participation.objects.open_audience(live_stream)})
-        .select_related("profile_photo")
-        .only(
-            *USER_SUMMARY_FIELDS,
-            *VIEWER_EXTRA_FIELDS,
-            *(f"profile_photo__{field}" for field in PROFILE_PHOTO_FIELDS),
-        )
-        .annotate(
-            joined_at=F(f"{stay}__joined_at"),
-            stay_id=F(f"{stay}__id"),
-            is_following=Case(
-                When(pk=viewer.pk, then=Value(None)),
-                default=Exists(Follow.objects.filter(follower=viewer, followee=OuterRef("pk"))),
-                output_field=BooleanField(),
-            ),
-        )
-        .order_by("-joined_at", "-stay_id")
-    )
-    if search:
-        queryset = queryset.filter(
-            Q(username__icontains=search) | Q(name__icontains=search) | Q(surname__icontains=search)
-        )
-    return queryset
-
-
-def live_stream_audience_total(*, live_stream: LiveStream) -> int:
-    return Participation.objects.open_audience(live_stream).count()
-
-
 def funding_percentage(*, collected: Decimal, goal: Decimal | None) -> Decimal:
     """collected / goal × 100, rounded half up to 2 decimals; 0 without a goal."""
     if not goal:
         return Decimal("0")
     return (collected * 100 / goal).quantize(PERCENT, rounding=ROUND_HALF_UP)
-
-
-def replay_is_rentable(live_stream: LiveStream) -> bool:
-    """An `ended` stream with a recording, the replay turned on and a price."""
-    return bool(
-        live_stream.status == LiveStreamStatus.ENDED
-        and live_stream.recording
-        and live_stream.is_active_replay_on_creator_profile
-        and live_stream.replay_credit_price
-    )
-
-
-def _latest_rental(live_stream: LiveStream, viewer: User) -> tuple[datetime | None, ...]:
-    if hasattr(live_stream, "viewer_rental_expires_at"):  # annotated by live_streams_for
-        return live_stream.viewer_rented_at, live_stream.viewer_rental_expires_at
-    rental = (
-        ReplayRental.objects.filter(live_stream=live_stream, user=viewer)
-        .order_by("-expires_at")
-        .values_list("rented_at", "expires_at")
-        .first()
-    )
-    return rental or (None, None)
-
-
-def replay_access(
-    *, live_stream: LiveStream, viewer: User | None, now: datetime | None = None
-) -> dict:
-    """The caller's ReplayAccess (contract section 1):
-
-    - `owner`: the creator, who may always view and never rents;
-    - `rented`: an unexpired rental, which may view until `expiresAt` (even if the creator
-      turns the replay off meanwhile: it was paid for);
-    - `expired`: the latest rental ran out and the replay may be rented again;
-    - `available`: may rent (see `replay_is_rentable`);
-    - `unavailable`: anything else (a past rental of a replay no longer rentable included).
-    """
-    now = now or timezone.now()
-    price = live_stream.replay_credit_price
-    rentable = replay_is_rentable(live_stream)
-    signed_in = viewer is not None and viewer.is_authenticated
-    rented_at, expires_at = _latest_rental(live_stream, viewer) if signed_in else (None, None)
-    remaining = None
-    if signed_in and live_stream.creator_id == viewer.pk:
-        status, can_rent, can_view = "owner", False, True
-        rented_at = expires_at = None
-    elif expires_at is not None and expires_at > now:
-        status, can_rent, can_view = "rented", False, True
-        remaining = math.ceil((expires_at - now).total_seconds())
-    elif expires_at is not None and rentable:
-        status, can_rent, can_view = "expired", True, False
-        remaining = 0
-    elif rentable:
-        status, can_rent, can_view = "available", True, False
-    else:
-        status, can_rent, can_view = "unavailable", False, False
-        rented_at = expires_at = None
-    return {
-        "status": status,
-        "can_rent": can_rent,
-        "can_view_recording": can_view,
-        "price": price,
-        "rented_at": rented_at,
-        "expires_at": expires_at,
-        "remaining_seconds": remaining,
-    }
-
-
-def recording_url_for(*, live_stream: LiveStream, access: dict) -> str | None:
-    """Where the caller may fetch the recording, if `access` lets them view it: the attached
-    URL as it is, or the stored file's URL. On S3 the file's URL is pre-signed to expire
-    within the hour and no later than the caller's rental, whatever the storage's own
-    `querystring_auth` says (photos may be public; a paid recording never is). May be a
-    relative URL (local files): the serializer makes it absolute."""
-    if not access["can_view_recording"]:
-        return None
-    if not live_stream.recording_file:
-        return live_stream.recording_url or None
-    expires_in = RECORDING_URL_MAX_SECONDS
-    if access["remaining_seconds"] is not None:
-        expires_in = max(1, min(expires_in, access["remaining_seconds"]))
-    return _storage_url(live_stream.recording_file, expires_in=expires_in)
-
-
-def _storage_url(file, *, expires_in: int) -> str:
-    storage = file.storage
-    bucket = getattr(storage, "bucket_name", None)
-    if bucket is None:  # not S3: the storage's own URL
-        return file.url
-    if storage.querystring_auth and not storage.custom_domain:
-        return storage.url(file.name, expire=expires_in)
-    # Signed with the storage's own credentials, whatever its public URL settings.
-    return storage.connection.meta.client.generate_presigned_url(
-        "get_object",
-        Params={"Bucket": bucket, "Key": storage._normalize_name(file.name)},
-        ExpiresIn=expires_in,
-    )
