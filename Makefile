@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run demo test lint format check bench clean
+.PHONY: install run demo test lint format check bench bench-feeds clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+bench-feeds: install
+	$(BIN)/python bench/feeds.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache .ruff_cache *.egg-info build

@@ -6,7 +6,7 @@ Its schema tags are its v1 sibling's, so the docs show both together.
 
 from django.urls import path
 
-from livestreams.api import feed_views
+from livestreams.api import feed_views, search_v2
 
 urlpatterns = [
     path(
@@ -14,4 +14,6 @@ urlpatterns = [
         feed_views.UserUpcomingStreamsV2View.as_view(),
         name="v2-live-stream-user-upcoming-streams",
     ),
+    # The users search with each user's active stream: it lives with the streams it reads.
+    path("users/search", search_v2.UserSearchV2View.as_view(), name="v2-users-search"),
 ]
