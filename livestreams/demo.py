@@ -396,6 +396,7 @@ def seed(stdout) -> None:
     crowd = next(spec for spec in DEMO_STREAMS if spec.funders)
     replay = next(spec for spec in DEMO_STREAMS if spec.replay_price)
     stdout.write(
-        f"Money to try as demo_ayse: a ticket to {paid.title!r} (live), funding "
+        f"Money to try as demo_ayse: a ticket to {paid.title!r} (live; joining needs "
+        f"AGORA_APP_ID and AGORA_APP_CERTIFICATE, see the README), funding "
         f"{crowd.title!r}, renting the replay of {replay.title!r}."
     )

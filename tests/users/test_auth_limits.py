@@ -263,3 +263,14 @@ def test_an_operator_lifts_an_admin_usernames_cap(client, rates, django_user_mod
     signed_in = client.post("/admin/login/", {"username": "boss", "password": "right-horse-battery"},
                             REMOTE_ADDR="192.0.2.50")  # fmt: skip
     assert signed_in.status_code == 302
+
+
+def test_without_redis_the_unlock_command_says_it_cannot_reach_a_server(settings):
+    import io
+
+    from django.core.management import call_command
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    errors = io.StringIO()
+    call_command("sign_in_unlock", "--admin-username", "boss", stderr=errors)
+    assert "REDIS_URL is not set" in errors.getvalue()

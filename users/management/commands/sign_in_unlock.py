@@ -9,6 +9,7 @@ guesser, and anyone can use them up; an operator who has checked who is asking l
 """
 
 import phonenumbers
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from config.api.errors import InvalidInput
@@ -26,6 +27,13 @@ class Command(BaseCommand):
         target.add_argument("--admin-username")
 
     def handle(self, *args, phone=None, email=None, admin_username=None, **options):
+        if "LocMemCache" in settings.CACHES["default"]["BACKEND"]:
+            # Each process counts on its own without Redis: a running server's counters are
+            # out of this command's reach.
+            self.stderr.write(
+                "Warning: REDIS_URL is not set, so the limits live in each server process's "
+                "own memory and this command cannot lift them; restart the server instead."
+            )
         if admin_username:
             username = admin_username.strip().lower()
             RateLimit("admin_login_username", username).reset()
