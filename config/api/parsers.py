@@ -5,6 +5,7 @@ any parser runs (`config.api.middleware.RequestSizeLimitMiddleware`).
 """
 
 import json
+import math
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +35,15 @@ def _deeper_than(data, limit: int) -> bool:
     return False
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number too large for a float (`1e400`) is infinity in Python, which no JSON
+    column stores and no answer can hold: refused like NaN, as malformed."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} does not fit a number")
+    return value
+
+
 class JSONParser(parsers.JSONParser):
     """JSON with snake_case keys. A malformed body is one clear message (not the decoder's
     internals), NaN and Infinity are not JSON, and a body nested deeper than `MAX_JSON_DEPTH`
@@ -54,6 +64,7 @@ class JSONParser(parsers.JSONParser):
                 stream.read().decode(encoding),
                 object_pairs_hook=hook,
                 parse_constant=strict_constant if self.strict else None,
+                parse_float=_finite_float,
             )
         except RecursionError as error:
             raise ParseError(TOO_DEEP) from error

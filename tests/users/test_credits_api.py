@@ -367,3 +367,36 @@ def test_dates_at_the_ends_of_the_calendar_are_no_500(user_client, user, query, 
         assert_success(response)
     else:
         assert_error(response, status, errors)
+
+
+def test_a_claim_abandoned_by_a_dead_request_is_let_go_after_its_lease(user_client, user, package):
+    """A worker killed mid-request leaves its claim without an answer (and, the answer being
+    written in the money's own transaction, without a charge): after the 90-second lease the
+    same key runs again, once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from users.credits.idempotency import _request_hash
+
+    class _Request:
+        path = PURCHASE
+        data = {"package_id": package.id}
+
+    record = IdempotencyRecord.objects.create(
+        user=user,
+        endpoint="credit-packages-purchase",
+        key="k",
+        request_hash=_request_hash(_Request()),
+    )
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        created_at=timezone.now() - timedelta(seconds=91)
+    )
+    response = user_client.post(PURCHASE, {"packageId": package.id}, HTTP_IDEMPOTENCY_KEY="k")
+    assert_success(response, 201)
+    assert "Idempotent-Replayed" not in response
+    user.refresh_from_db()
+    assert user.credit_balance == D("100.00")
+    again = user_client.post(PURCHASE, {"packageId": package.id}, HTTP_IDEMPOTENCY_KEY="k")
+    assert again["Idempotent-Replayed"] == "true"
+    assert CreditTransaction.objects.count() == 1

@@ -293,3 +293,51 @@ def test_characters_no_database_stores_are_made_harmless_and_the_event_kept(
 def test_an_event_id_over_255_characters_is_a_400(buyer, package):
     assert_error(deliver(sample("initial_purchase", id="x" * 256)), 400)
     assert not RevenueCatEvent.objects.exists()
+
+
+def test_a_refund_that_arrives_before_its_purchase_applies_when_the_purchase_comes(buyer, package):
+    early = assert_success(deliver(sample("cancellation_customer_support")))
+    assert early["outcome"] == "unknown_purchase"
+    assert assert_success(deliver(sample("initial_purchase")))["outcome"] == "credited"
+    assert balance_of(buyer) == 0
+    refund = RevenueCatEvent.objects.get(event_type="CANCELLATION")
+    assert refund.outcome == "refunded"
+    assert refund.credit_transaction.amount == D("100.00")
+    assert ledger_audit() == []
+
+
+def test_a_refund_without_a_transaction_id_never_takes_a_test_purchase_back(
+    settings, buyer, package
+):
+    credits.purchase_credit(user=buyer, package=package)  # a test purchase: no store id
+    body = sample("cancellation_customer_support", transaction_id=None)
+    assert assert_success(deliver(body))["outcome"] == "unknown_purchase"
+    assert balance_of(buyer) == D("100.00")
+
+
+def test_a_number_too_large_for_a_float_is_a_400_not_a_500(buyer):
+    response = APIClient().post(
+        URL,
+        '{"event": {"id": "x", "type": "TEST", "price": 1e400}}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=SECRET,
+    )
+    assert_error(response, 400, ["The request body is not valid JSON."])
+    assert not RevenueCatEvent.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_racing_its_purchase_always_takes_the_credits_back(package):
+    buyer = UserFactory(id=SAMPLE_USER_ID)
+    for round_ in range(5):
+        purchase = sample("initial_purchase", id=f"p-{round_}", transaction_id=f"t-{round_}")
+        refund = sample(
+            "cancellation_customer_support", id=f"r-{round_}", transaction_id=f"t-{round_}"
+        )
+        results = run_together(
+            lambda body=purchase: deliver(body), lambda body=refund: deliver(body)
+        )
+        assert [response.status_code for response in results] == [200, 200]
+        assert balance_of(buyer) == 0, round_
+    assert ledger_audit() == []

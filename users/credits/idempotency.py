@@ -8,7 +8,9 @@ request again with the same key and gets the first answer back, charged once:
 - the same key with another body is a 422;
 - the same key while the first request is still running is a 409.
 
-Keys are per user and endpoint and kept 24 hours. Only a success is stored: a refusal (a 402
+Keys are per user and endpoint and kept 24 hours. The answer is stored in the transaction of
+the money it reports, so a request that dies midway leaves neither; its unanswered claim is
+let go after a 90-second lease. Only a success is stored: a refusal (a 402
 for a short balance, say) leaves nothing behind, so the same key works once the client has
 fixed what was wrong.
 """
@@ -34,6 +36,7 @@ from users.credits.models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 KEY_RE = re.compile(r"^[\x20-\x7e]{1,255}$")  # printable ASCII
 KEEP_FOR = timedelta(hours=24)
+LEASE = timedelta(seconds=90)
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     HEADER,
@@ -77,8 +80,14 @@ def _claim(*, user, endpoint: str, key: str, request_hash: str):
             record = IdempotencyRecord.objects.filter(user=user, endpoint=endpoint, key=key).first()
             if record is None:
                 continue  # the first request failed and let go of the key meanwhile
-            if record.created_at < timezone.now() - KEEP_FOR:
-                record.delete()  # expired: the key is free again
+            now = timezone.now()
+            expired = record.created_at < now - KEEP_FOR
+            # A claim still without an answer after the lease belongs to a request that died
+            # (a killed worker): its money rolled back with it (see `idempotent`), so the key
+            # is free again. No request lives that long: gunicorn's timeout is 30 s.
+            abandoned = record.response_status is None and record.created_at < now - LEASE
+            if expired or abandoned:
+                IdempotencyRecord.objects.filter(pk=record.pk).delete()
                 continue
             return record
     raise Conflict(KEY_IN_PROGRESS)
@@ -111,15 +120,18 @@ def idempotent(endpoint: str):
                 )
             stored = IdempotencyRecord.objects.filter(user=request.user, endpoint=endpoint, key=key)
             try:
-                response = handler(view, request, *args, **kwargs)
+                # The money and the stored answer commit together, or neither does: a worker
+                # killed in between leaves no charge without its answer to replay.
+                with transaction.atomic():
+                    response = handler(view, request, *args, **kwargs)
+                    if 200 <= response.status_code < 300:
+                        body = json.loads(json.dumps(camelize(response.data), cls=ApiJSONEncoder))
+                        stored.update(response_status=response.status_code, response_body=body)
             except BaseException:
                 stored.delete()
                 raise
             if not 200 <= response.status_code < 300:
                 stored.delete()
-                return response
-            body = json.loads(json.dumps(camelize(response.data), cls=ApiJSONEncoder))
-            stored.update(response_status=response.status_code, response_body=body)
             return response
 
         return wrapper

@@ -147,11 +147,19 @@ def _process(stored: RevenueCatEvent, event: dict) -> None:
         _refund(stored, user)
 
 
+def _lock_account(user: User) -> None:
+    """Purchases and refunds of one user take turns on the user row, so a refund that
+    arrives with (or before) its purchase sees it, or is seen by it (RevenueCat does not
+    promise the order of its deliveries)."""
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+
+
 def _purchase(stored: RevenueCatEvent, user: User) -> None:
     package = CreditPackage.objects.filter(product_id=stored.product_id).first()
     if package is None or not stored.product_id:
         stored.outcome = Outcome.UNKNOWN_PRODUCT
         return
+    _lock_account(user)
     try:
         stored.credit_transaction = credits.purchase_credit(
             user=user, package=package, external_id=stored.transaction_id or stored.event_id
@@ -159,22 +167,46 @@ def _purchase(stored: RevenueCatEvent, user: User) -> None:
         stored.outcome = Outcome.CREDITED
     except credits.AlreadyProcessed:
         stored.outcome = Outcome.DUPLICATE
+        return
+    # A store refund of this purchase that came first waited, flagged; it applies now.
+    early = (
+        RevenueCatEvent.objects.select_for_update()
+        .filter(
+            user=user,
+            transaction_id=stored.transaction_id,
+            outcome=Outcome.UNKNOWN_PURCHASE,
+        )
+        .exclude(transaction_id="")
+        .order_by("received_at")
+        .first()
+    )
+    if early is not None:
+        _apply_refund(early, stored.credit_transaction)
+        early.save(
+            update_fields=["outcome", "shortfall", "credit_transaction", "refunded_purchase"]
+        )
 
 
 def _refund(stored: RevenueCatEvent, user: User) -> None:
-    # The purchase row is locked: two refund events for one purchase take turns, and the
-    # second sees the first (a refund that could take nothing back is still the refund).
-    purchase = (
-        CreditTransaction.objects.select_for_update()
-        .filter(type="purchase", external_id=stored.transaction_id or None, user=user)
-        .first()
-    )
-    if purchase is None:
+    if not stored.transaction_id:
+        # Only a store purchase (named by its transaction id) can be given back; never a
+        # test purchase, whose id is empty.
         stored.outcome = Outcome.UNKNOWN_PURCHASE
+        return
+    _lock_account(user)
+    purchase = CreditTransaction.objects.filter(
+        type="purchase", external_id=stored.transaction_id, user=user
+    ).first()
+    if purchase is None:
+        stored.outcome = Outcome.UNKNOWN_PURCHASE  # applied if the purchase arrives later
         return
     if RevenueCatEvent.objects.filter(refunded_purchase=purchase).exists():
         stored.outcome = Outcome.DUPLICATE
         return
+    _apply_refund(stored, purchase)
+
+
+def _apply_refund(stored: RevenueCatEvent, purchase: CreditTransaction) -> None:
     row, shortfall = credits.purchase_refund(purchase=purchase)
     stored.credit_transaction = row
     stored.refunded_purchase = purchase
@@ -185,5 +217,5 @@ def _refund(stored: RevenueCatEvent, user: User) -> None:
             "RevenueCat refund %s: %s credits were already spent by %s",
             stored.event_id,
             shortfall,
-            user.pk,
+            purchase.user_id,
         )
