@@ -19,18 +19,17 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
+from load import RESULTS, run_wrk, start_gunicorn  # bench/load.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-RESULTS = ROOT / "bench" / "results"
 SECRET = "bench-secret-key-not-for-production-0123456789abcdef"
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -429,43 +428,6 @@ def explain_feeds(token: str) -> list[str]:
 # --- Load --------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", args.port))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn() -> subprocess.Popen:
-    # Fails loudly if --port is taken: measuring somebody else's server would be worse.
-    args.port = free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(PYTHON).parent / "gunicorn"),
-            "config.wsgi",
-            "--workers",
-            str(args.workers),
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=os.environ,
-        start_new_session=True,
-    )
-    for _ in range(100):
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited during start-up")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{args.port}/health/", timeout=1) as r:
-                if r.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    os.killpg(server.pid, signal.SIGTERM)
-    raise SystemExit("gunicorn did not come up")
-
-
 LUA = """
 local tokens = {%(tokens)s}
 math.randomseed(os.time())
@@ -476,33 +438,16 @@ end
 """
 
 
-def to_ms(value: str) -> float:
-    """wrk's durations (`812.00us`, `12.34ms`, `1.20s`, `2.00m`) in milliseconds."""
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value).groups()
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}[unit]
-
-
-def run_wrk(name: str, path: str, script: str | None, workdir: Path) -> dict:
-    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s"]
-    # A slow answer is measured, not dropped at wrk's default 2 s.
-    command += ["--latency", "--timeout", "30s"]
-    if script:
-        lua = workdir / f"{name.replace('/', '-')}.lua"
-        lua.write_text(script)
-        command += ["-s", str(lua)]
-    command.append(f"http://127.0.0.1:{args.port}{path}")
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"feeds-{name.replace('/', '-')}.txt").write_text(output)  # wrk's raw report
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    timeouts = re.search(r"Socket errors: .*timeout (\d+)", output)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": to_ms(re.search(r"^\s+50%\s+(\S+)\s*$", output, re.M).group(1)),
-        "p99": to_ms(re.search(r"^\s+99%\s+(\S+)\s*$", output, re.M).group(1)),
-        "non_2xx": int(errors.group(1)) if errors else 0,
-        "timeouts": int(timeouts.group(1)) if timeouts else 0,
-    }
+def wrk(name: str, path: str, script: str | None, workdir: Path) -> dict:
+    return run_wrk(
+        name=f"feeds-{name}",
+        url=f"http://127.0.0.1:{args.port}{path}",
+        script=script,
+        workdir=workdir,
+        threads=args.threads,
+        connections=args.connections,
+        duration=args.duration,
+    )
 
 
 def main() -> None:
@@ -529,7 +474,7 @@ def main() -> None:
         )
     tokens = caller_tokens()
     warnings = explain_feeds(tokens[0])
-    server = start_gunicorn()
+    server, args.port = start_gunicorn(workers=args.workers, port=args.port)
     results = {}
     quoted = ", ".join(f'"{token}"' for token in tokens)
     try:
@@ -543,7 +488,7 @@ def main() -> None:
             )
             for name, (path, script) in targets.items():
                 print(f"wrk {name}...", flush=True)
-                results[name] = run_wrk(name, path, script, Path(workdir))
+                results[name] = wrk(name, path, script, Path(workdir))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

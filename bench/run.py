@@ -13,21 +13,18 @@ Needs PostgreSQL and Redis on localhost and `wrk` (Debian: `apt-get install wrk`
 import argparse
 import os
 import random
-import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from load import run_wrk, start_gunicorn  # bench/load.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-RESULTS = ROOT / "bench" / "results"
 SECRET = "bench-secret-key-not-for-production-0123456789abcdef"
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -128,6 +125,10 @@ def seed() -> dict:
             kind = random.choice(list(LiveStreamType.values))
             paid = not active and random.random() < 0.3
             start = now - timedelta(minutes=random.randint(-5000, 5000))
+            if active:
+                # Live within its planned hour: a join applies housekeeping, which would end a
+                # stream long past its planned end (a 409, not the join being measured).
+                start = now - timedelta(minutes=random.randint(1, 20))
             stream = LiveStream(
                 title=f"Bench yayını {index} — müzik ve sohbet",
                 live_stream_type=kind,
@@ -233,73 +234,16 @@ end
 PATHS = {"health": "/health/", "list": "/", "detail": "/", "join": "/"}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", args.port))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn() -> subprocess.Popen:
-    # Fails loudly if --port is taken: measuring somebody else's server would be worse.
-    args.port = free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(PYTHON).parent / "gunicorn"),
-            "config.wsgi",
-            "--workers",
-            str(args.workers),
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=os.environ,
-        start_new_session=True,
+def wrk(name: str, path: str, script: str | None, workdir: Path) -> dict:
+    return run_wrk(
+        name=name,
+        url=f"http://127.0.0.1:{args.port}{path}",
+        script=script,
+        workdir=workdir,
+        threads=args.threads,
+        connections=args.connections,
+        duration=args.duration,
     )
-    for _ in range(100):
-        if server.poll() is not None:
-            raise SystemExit("gunicorn exited during start-up")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{args.port}/health/", timeout=1) as r:
-                if r.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not come up")
-
-
-def to_ms(value: str) -> float:
-    """wrk's durations (`812.00us`, `12.34ms`, `1.20s`, `2.00m`) in milliseconds."""
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value).groups()
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}[unit]
-
-
-def run_wrk(name: str, script: str | None, workdir: Path) -> dict:
-    command = [
-        "wrk",
-        f"-t{args.threads}",
-        f"-c{args.connections}",
-        f"-d{args.duration}s",
-        "--latency",
-    ]
-    if script:
-        path = workdir / f"{name}.lua"
-        path.write_text(script)
-        command += ["-s", str(path)]
-    command.append(f"http://127.0.0.1:{args.port}{PATHS[name]}")
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.txt").write_text(output)  # wrk's raw report (git-ignored)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": to_ms(re.search(r"^\s+50%\s+(\S+)$", output, re.M).group(1)),
-        "p99": to_ms(re.search(r"^\s+99%\s+(\S+)$", output, re.M).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
-        "non_2xx": int(errors.group(1)) if errors else 0,
-    }
 
 
 def main() -> None:
@@ -309,7 +253,7 @@ def main() -> None:
     print("Seeded:", ", ".join(f"{key} {value}" for key, value in data["counts"].items()))
     quoted_tokens = ", ".join(f'"{token}"' for token in data["tokens"])
     quoted_ids = ", ".join(f'"{live_id}"' for live_id in data["live_ids"])
-    server = start_gunicorn()
+    server, args.port = start_gunicorn(workers=args.workers, port=args.port)
     results = {}
     try:
         with tempfile.TemporaryDirectory(prefix="yayin-bench-") as workdir:
@@ -318,7 +262,7 @@ def main() -> None:
                     template % {"tokens": quoted_tokens, "ids": quoted_ids} if template else None
                 )
                 print(f"wrk {name}...", flush=True)
-                results[name] = run_wrk(name, script, Path(workdir))
+                results[name] = wrk(name, PATHS[name], script, Path(workdir))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

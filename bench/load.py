@@ -1,0 +1,90 @@
+"""What the benchmarks share: a gunicorn on loopback, and wrk against it (not a test)."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+def start_gunicorn(*, workers: int, port: int = 0) -> tuple[subprocess.Popen, int]:
+    """gunicorn serving `config.wsgi` with the environment as it is; returns it and its port
+    once `/health/` answers. Fails loudly if `port` is taken: measuring somebody else's
+    server would be worse."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=os.environ,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        if server.poll() is not None:
+            raise SystemExit("gunicorn exited during start-up")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=1) as answer:
+                if answer.status == 200:
+                    return server, port
+        except OSError:
+            time.sleep(0.2)
+    os.killpg(server.pid, signal.SIGTERM)
+    raise SystemExit("gunicorn did not come up")
+
+
+def to_ms(value: str) -> float:
+    """wrk's durations (`812.00us`, `12.34ms`, `1.20s`, `2.00m`) in milliseconds."""
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}[unit]
+
+
+def run_wrk(
+    *,
+    name: str,
+    url: str,
+    script: str | None,
+    workdir: Path,
+    threads: int,
+    connections: int,
+    duration: int,
+) -> dict:
+    """One wrk run; its raw report goes to bench/results/<name>.txt (git-ignored)."""
+    slug = name.replace("/", "-")
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s"]
+    # A slow answer is measured, not dropped at wrk's default 2 s.
+    command += ["--latency", "--timeout", "30s"]
+    if script:
+        lua = workdir / f"{slug}.lua"
+        lua.write_text(script)
+        command += ["-s", str(lua)]
+    command.append(url)
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{slug}.txt").write_text(output)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    timeouts = re.search(r"Socket errors: .*timeout (\d+)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": to_ms(re.search(r"^\s+50%\s+(\S+)\s*$", output, re.M).group(1)),
+        "p99": to_ms(re.search(r"^\s+99%\s+(\S+)\s*$", output, re.M).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "timeouts": int(timeouts.group(1)) if timeouts else 0,
+    }
