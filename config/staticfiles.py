@@ -38,9 +38,11 @@ class ForgivingManifestStaticFilesStorage(CompressedManifestStaticFilesStorage):
         except ValueError:
             if name not in self._unhashed_names:
                 self._unhashed_names.add(name)
+                # Also reached while collectstatic itself runs, for files that others name
+                # but that do not exist (the source maps the docs' bundles point to).
                 logger.warning(
-                    "static file %r is not in the manifest %s; serving its unhashed name "
-                    "(run `manage.py collectstatic`)",
+                    "static file %r has no hashed name in %s (missing file, or collectstatic "
+                    "not run); serving its plain name",
                     name,
                     self.manifest_name,
                 )
