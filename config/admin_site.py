@@ -14,6 +14,9 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from config.api.fields import client_ip
@@ -65,3 +68,31 @@ class YayinAdminSite(admin.AdminSite):
             response.status_code = 429
             response["Retry-After"] = str(form.retry_after)
         return response
+
+
+class ViewOnlyAdminMixin:
+    """Rows only the services write (the ledger, webhook events, rentals, consent records):
+    the admin shows them and adds, changes and deletes nothing, superusers included (a
+    forged POST is a 403)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def compact_datetime(value, *, time_only: bool = False):
+    """A date and time as short as "01 Dec 14:05", in the admin's time zone (with the year
+    when it is not this year's), so the lists fit a 1366 px screen; the full one is the cell's
+    tooltip. None (the admin's "-") for no value."""
+    if value is None:
+        return None
+    local = timezone.localtime(value)
+    same_year = local.year == timezone.localtime().year
+    shown = date_format(local, "H:i" if time_only else "d M H:i" if same_year else "d M Y H:i")
+    full = date_format(local, "DATETIME_FORMAT")
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(), full, shown)

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from config.admin_site import ViewOnlyAdminMixin
 from consents import selectors, services
 from consents.models import ConsentRecord, LegalDocument
 from consents.sanitizer import sanitize_html
@@ -105,7 +106,7 @@ class LegalDocumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: records are evidence. Staff may look, filter and search, never change."""
 
     list_display = (
@@ -144,12 +145,3 @@ class ConsentRecordAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

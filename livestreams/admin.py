@@ -39,13 +39,13 @@ from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.admin_site import ViewOnlyAdminMixin, compact_datetime
 from config.api.errors import DomainError, PaymentRequired
 from livestreams import services
 from livestreams.models import LiveStream, LiveStreamGuest, Participation, ReplayRental
@@ -67,19 +67,6 @@ ATTACH_HELP = _(
     "can be rented once the stream has ended with its replay on and priced."
 )
 FUNDING_COLLECTED = _("%(collected)s of %(goal)s credits (%(percentage)s%%)")
-
-
-def compact_datetime(value, *, time_only: bool = False):
-    """A date and time as short as "01 Dec 14:05", in the admin's time zone (with the year
-    when it is not this year's); the full one is the cell's tooltip. None (the admin's "-")
-    for no value."""
-    if value is None:
-        return None
-    local = timezone.localtime(value)
-    same_year = local.year == timezone.localtime().year
-    shown = date_format(local, "H:i" if time_only else "d M H:i" if same_year else "d M Y H:i")
-    full = date_format(local, "DATETIME_FORMAT")
-    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(), full, shown)
 
 
 class RecordingAttachForm(forms.Form):
@@ -131,19 +118,10 @@ class DeletedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ViewOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class GuestInline(ReadOnlyInline):
@@ -630,7 +608,7 @@ class RentalStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(ReplayRental)
-class ReplayRentalAdmin(admin.ModelAdmin):
+class ReplayRentalAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Who rented which replay, and until when. Read-only, even for superusers: a rental is
     made (and paid) only through `live_stream_replay_rent`, and its ledger row is linked."""
 
@@ -656,15 +634,6 @@ class ReplayRentalAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user", "live_stream", "transaction")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("price"), ordering="transaction__amount")
     def price(self, rental: ReplayRental) -> str:

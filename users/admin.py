@@ -31,11 +31,10 @@ from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_site import ViewOnlyAdminMixin, compact_datetime
 from config.api.errors import InvalidInput
 from users import services, sessions
 from users.credits import services as credits
@@ -472,33 +471,6 @@ class CreditPackageAdmin(admin.ModelAdmin):
     readonly_fields = ("id", "created_at", "updated_at")
 
 
-def compact_datetime(value):
-    """A date and time as short as "01 Dec 14:05", in the admin's time zone (with the year
-    when it is not this year's), the full one as the tooltip, so the money lists fit a 1366 px
-    screen. The stream list has its own: users never imports livestreams."""
-    if value is None:
-        return None
-    local = timezone.localtime(value)
-    same_year = local.year == timezone.localtime().year
-    shown = date_format(local, "d M H:i" if same_year else "d M Y H:i")
-    full = date_format(local, "DATETIME_FORMAT")
-    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(), full, shown)
-
-
-class NeverWrittenHereMixin:
-    """Rows only the money service writes: the admin shows them, and adds, changes and
-    deletes nothing, superusers included (a forged POST is a 403)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class ContributionFilter(admin.SimpleListFilter):
     """Contributions (crowdfunding) and guest fees: the money held until a stream settles.
     A filter rather than a page of their own: they are ledger rows like any other, read-only
@@ -517,7 +489,7 @@ class ContributionFilter(admin.SimpleListFilter):
 
 
 @admin.register(CreditTransaction)
-class CreditTransactionAdmin(NeverWrittenHereMixin, admin.ModelAdmin):
+class CreditTransactionAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """The ledger, append-only (contract section 5). The platform's share of an earning is
     shown to staff on the row's page."""
 
@@ -602,7 +574,7 @@ class CreditTransactionAdmin(NeverWrittenHereMixin, admin.ModelAdmin):
 
 
 @admin.register(RevenueCatEvent)
-class RevenueCatEventAdmin(NeverWrittenHereMixin, admin.ModelAdmin):
+class RevenueCatEventAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     """Every accepted RevenueCat webhook body, as it came, with what processing made of it
     (unknown users and products are flagged here for staff)."""
 

@@ -6,15 +6,13 @@ hits are v1's UserSummary + `expertise` with `minutePriceInLiveStream` and
 `activeLiveStream`. The profile photo carries all its variants (40, 76 and 96).
 """
 
-from django.templatetags.static import static
 from django.utils.functional import cached_property
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 
-from config.api.fields import absolute_url
 from config.api.pagination import PagePagination
-from livestreams.api.serializers import DEFAULT_THUMBNAIL
+from livestreams.api.serializers import ThumbnailUrlMixin
 from livestreams.models import LiveStream
 from livestreams.search import active_live_stream_of, user_search_with_active_streams
 from users.api.serializers import UserSummarySerializer
@@ -31,7 +29,7 @@ class UserSearchV2QuerySerializer(serializers.Serializer):
     expertise = serializers.ChoiceField(choices=Expertise.choices, required=False)
 
 
-class UserSearchActiveLiveStreamSerializer(serializers.ModelSerializer):
+class UserSearchActiveLiveStreamSerializer(ThumbnailUrlMixin, serializers.ModelSerializer):
     """The stream a search hit is broadcasting now: just enough to show it and join it."""
 
     thumbnail_url = serializers.SerializerMethodField()
@@ -41,15 +39,6 @@ class UserSearchActiveLiveStreamSerializer(serializers.ModelSerializer):
         model = LiveStream
         fields = ["id", "title", "channel_name", "thumbnail_url", "viewer_count", "started_at"]
         read_only_fields = fields
-
-    @cached_property
-    def _default_thumbnail_url(self) -> str:
-        return absolute_url(self.context.get("request"), static(DEFAULT_THUMBNAIL))
-
-    def get_thumbnail_url(self, live_stream: LiveStream) -> str:
-        if live_stream.thumbnail:
-            return absolute_url(self.context.get("request"), live_stream.thumbnail.url)
-        return self._default_thumbnail_url
 
 
 class UserSearchV2ItemSerializer(UserSummarySerializer):

@@ -9,6 +9,7 @@ import json
 import unicodedata
 from decimal import Decimal
 
+from django.conf import settings
 from django.templatetags.static import static
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -35,7 +36,6 @@ from users.api.serializers import UserSummarySerializer
 from users.credits.models import AMOUNT_DIGITS
 from users.models import Interest
 
-DEFAULT_THUMBNAIL = "livestreams/default-thumbnail.webp"
 GUESTS_NOT_A_LIST = _('Send a JSON array of user ids, such as ["64d15f9e2e6c8f4d5a654321"].')
 GUEST_NOT_AN_ID = _("{value} is not a valid user id (24 hexadecimal characters).")
 MAX_GUEST_IDS = 10
@@ -227,7 +227,23 @@ class BroadcasterSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LiveStreamSerializer(serializers.ModelSerializer):
+class ThumbnailUrlMixin:
+    """`thumbnail_url` of a stream: its own picture, or the default one, absolute. The
+    default's URL is worked out once per serializer instance (a list shares one)."""
+
+    @cached_property
+    def _default_thumbnail_url(self) -> str:
+        return absolute_url(
+            self.context.get("request"), static(settings.LIVE_STREAM_DEFAULT_THUMBNAIL)
+        )
+
+    def get_thumbnail_url(self, live_stream: LiveStream) -> str:
+        if live_stream.thumbnail:
+            return absolute_url(self.context.get("request"), live_stream.thumbnail.url)
+        return self._default_thumbnail_url
+
+
+class LiveStreamSerializer(ThumbnailUrlMixin, serializers.ModelSerializer):
     """The LiveStream object, field for field. Needs `selectors.live_streams_for`."""
 
     # Declared fields, not method fields that build a serializer per stream: building
@@ -293,15 +309,6 @@ class LiveStreamSerializer(serializers.ModelSerializer):
     def _viewer(self):
         request = self.context.get("request")
         return getattr(request, "user", None)
-
-    @cached_property
-    def _default_thumbnail_url(self) -> str:
-        return absolute_url(self.context.get("request"), static(DEFAULT_THUMBNAIL))
-
-    def get_thumbnail_url(self, live_stream: LiveStream) -> str:
-        if live_stream.thumbnail:
-            return absolute_url(self.context.get("request"), live_stream.thumbnail.url)
-        return self._default_thumbnail_url
 
     def to_representation(self, live_stream: LiveStream):
         # `recordingUrl` and `replayAccess` both follow from the caller's replay access:
