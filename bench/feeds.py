@@ -26,11 +26,15 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from load import RESULTS, run_wrk, start_gunicorn  # bench/load.py, beside this script
+from load import (  # bench/load.py, beside this script
+    RESULTS,
+    run_wrk,
+    start_gunicorn,
+    use_production_settings,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-SECRET = "bench-secret-key-not-for-production-0123456789abcdef"
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--database", default="yayin_bench_feeds")
@@ -53,25 +57,7 @@ args = parser.parse_args()
 if args.live > args.creators or args.live > args.streams:
     parser.error("--live needs as many creators and streams (one live stream per creator)")
 
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": SECRET,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_SECURE_HSTS_SECONDS": "0",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        # Sign-in codes are never sent in a benchmark; production would refuse the console.
-        "ALLOW_CONSOLE_CODE_DELIVERY": "true",
-        "DATABASE_URL": f"{args.postgres}/{args.database}",
-        "REDIS_URL": args.redis,
-        # The load comes from a handful of users; throttles would turn it into 429s.
-        "API_THROTTLE_RATES": "user=1000000000/hour,anon=1000000000/hour",
-        "DJANGO_MEDIA_ROOT": tempfile.mkdtemp(prefix="yayin-bench-media-"),
-    }
-)
-sys.path.insert(0, str(ROOT))
+use_production_settings(database_url=f"{args.postgres}/{args.database}", redis_url=args.redis)
 
 # The feeds measured, by the name the table prints. Each is read with the default page size.
 FEEDS = {

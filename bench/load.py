@@ -6,12 +6,39 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+SECRET = "bench-secret-key-not-for-production-0123456789abcdef"
+
+
+def use_production_settings(*, database_url: str, redis_url: str, **extra: str) -> None:
+    """The environment of a benchmark run: production settings on loopback, for this process
+    and the gunicorn it starts."""
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": SECRET,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "DJANGO_SECURE_HSTS_SECONDS": "0",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            # Sign-in codes are never sent in a benchmark; production would refuse the console.
+            "ALLOW_CONSOLE_CODE_DELIVERY": "true",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            # The load comes from a handful of users; throttles would turn it into 429s.
+            "API_THROTTLE_RATES": "user=1000000000/hour,anon=1000000000/hour",
+            "DJANGO_MEDIA_ROOT": tempfile.mkdtemp(prefix="yayin-bench-media-"),
+            **extra,
+        }
+    )
+    sys.path.insert(0, str(ROOT))
 
 
 def start_gunicorn(*, workers: int, port: int = 0) -> tuple[subprocess.Popen, int]:

@@ -21,11 +21,14 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from load import run_wrk, start_gunicorn  # bench/load.py, beside this script
+from load import (  # bench/load.py, beside this script
+    run_wrk,
+    start_gunicorn,
+    use_production_settings,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-SECRET = "bench-secret-key-not-for-production-0123456789abcdef"
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--database", default="yayin_bench")
@@ -39,27 +42,12 @@ parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--workers", type=int, default=2)
 args = parser.parse_args()
 
-os.environ.update(
-    {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": SECRET,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_SECURE_HSTS_SECONDS": "0",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        # Sign-in codes are never sent in a benchmark; production would refuse the console.
-        "ALLOW_CONSOLE_CODE_DELIVERY": "true",
-        "DATABASE_URL": f"{args.postgres}/{args.database}",
-        "REDIS_URL": args.redis,
-        "AGORA_APP_ID": "970CA35de60c44645bbae8a215061b33",
-        "AGORA_APP_CERTIFICATE": "5CFd2fd1755d40ecb72977518be15d3b",
-        # The load comes from a handful of users; throttles would turn it into 429s.
-        "API_THROTTLE_RATES": "user=1000000000/hour,anon=1000000000/hour",
-        "DJANGO_MEDIA_ROOT": tempfile.mkdtemp(prefix="yayin-bench-media-"),
-    }
+use_production_settings(
+    database_url=f"{args.postgres}/{args.database}",
+    redis_url=args.redis,
+    AGORA_APP_ID="970CA35de60c44645bbae8a215061b33",
+    AGORA_APP_CERTIFICATE="5CFd2fd1755d40ecb72977518be15d3b",
 )
-sys.path.insert(0, str(ROOT))
 
 
 def recreate_database() -> None:
