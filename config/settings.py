@@ -187,7 +187,8 @@ if NUM_PROXIES < 0:
 # Scopes: DRF's per address (`anon`) and per user (`user`); sign-in codes (users/otp.py):
 # requests for a code per address, codes sent per destination, wrong codes per
 # (destination, address), per address and per destination a day (the README has the odds
-# these give a distributed guesser); failed admin logins (config/admin_site.py).
+# these give a distributed guesser); failed admin logins (config/admin_site.py); chat
+# messages per (user, stream), over REST and the socket (contract section 9).
 _DEFAULT_THROTTLE_RATES = {
     "anon": "300/hour",
     "user": "3000/hour",
@@ -199,6 +200,7 @@ _DEFAULT_THROTTLE_RATES = {
     "admin_login_pair": "10/hour",
     "admin_login_ip": "30/hour",
     "admin_login_username": "50/day",
+    "chat": "1/second",
 }
 _rate_overrides = env_rates("API_THROTTLE_RATES")
 if _unknown_scopes := sorted(set(_rate_overrides) - set(_DEFAULT_THROTTLE_RATES)):
@@ -391,6 +393,21 @@ CREDIT_TEST_PURCHASES = env_bool("CREDIT_TEST_PURCHASES", DEBUG or TESTING)
 # The exact `Authorization` value RevenueCat sends; unset refuses every webhook call.
 REVENUECAT_WEBHOOK_AUTH = env("REVENUECAT_WEBHOOK_AUTH", "")
 REVENUECAT_ALLOW_SANDBOX = env_bool("REVENUECAT_ALLOW_SANDBOX", DEBUG or TESTING)
+
+# --- Real time, chat and Agora's webhooks (contract sections 9 and 12) ----------------------
+# Socket.IO shares one message queue in Redis (REDIS_URL) so that every process, worker and
+# command can emit; the channel name keeps two deployments on one Redis apart.
+SOCKETIO_CHANNEL = env("SOCKETIO_CHANNEL", "yayin-socketio")
+# Origins a browser socket may come from; the same list as CORS (all of them in debug).
+SOCKETIO_CORS_ALLOWED_ORIGINS = "*" if CORS_ALLOW_ALL_ORIGINS else CORS_ALLOWED_ORIGINS
+# `viewerCount` goes out at most this often per stream.
+SOCKETIO_VIEWER_COUNT_INTERVAL_MS = env_int("SOCKETIO_VIEWER_COUNT_INTERVAL_MS", 1000)
+CHAT_MESSAGE_MAX_LENGTH = 500
+# The hex HMAC-SHA256 key of Agora's Notification Center; unset refuses every webhook call.
+AGORA_NCS_SECRET = env("AGORA_NCS_SECRET", "")
+# Where Cloud Recording uploads files (the bucket's public or CDN URL); a recording's URL is
+# this joined with the uploaded file name.
+AGORA_RECORDING_BASE_URL = env("AGORA_RECORDING_BASE_URL", "").rstrip("/")
 
 # --- Security (production) -----------------------------------------------------------------
 if NUM_PROXIES > 0:

@@ -11,6 +11,11 @@
   and the moment it runs out (fixed when rented: a later change of REPLAY_RENTAL_HOURS leaves
   rentals already made as they were sold).
 - `LiveStreamReminder`: "remind me when it goes live", one per person and stream.
+- `ChatMessage`: one message of a stream's chat; hidden (never deleted) by its sender, the
+  creator or staff (contract section 9).
+- `LiveStreamBan`: the creator's ban of one person from one stream.
+- `AgoraEvent`: one notice of Agora's Notification Center, kept for staff, once per
+  `noticeId` (contract section 12); `AgoraPresence`: the newest `clientSeq` seen per uid.
 
 `LiveStreamQuerySet` is the vocabulary every read composes (livestreams.selectors): which
 streams are visible, live, upcoming in a window, in some interests, created by, invited to,
@@ -571,3 +576,131 @@ class LiveStreamReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} reminded of {self.live_stream_id}"
+
+
+class ChatMessage(models.Model):
+    """One chat message. Hiding sets `hidden_at`; a hidden message never comes back in
+    history, and the row stays for moderation."""
+
+    id = ObjectIdField(primary_key=True)
+    live_stream = models.ForeignKey(
+        LiveStream, on_delete=models.CASCADE, related_name="chat_messages"
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_messages"
+    )
+    content = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    # Who hid it: the sender, the creator, or a staff member (null once that user is gone).
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # A stream's history, newest first, without the hidden ones.
+            models.Index(
+                fields=["live_stream", "-created_at", "-id"],
+                condition=Q(hidden_at__isnull=True),
+                name="ls_chat_history",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender_id} in {self.live_stream_id}: {self.content[:40]}"
+
+
+class LiveStreamBan(models.Model):
+    """`user` may not join, renew a token or chat in `live_stream` while this row exists
+    (lifting the ban deletes it)."""
+
+    id = ObjectIdField(primary_key=True)
+    live_stream = models.ForeignKey(LiveStream, on_delete=models.CASCADE, related_name="bans")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="live_stream_bans"
+    )
+    banned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Also the index of "is this person banned here" (stream, then user).
+            models.UniqueConstraint(fields=["live_stream", "user"], name="live_stream_ban_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} banned from {self.live_stream_id}"
+
+
+class AgoraEvent(models.Model):
+    """One notice from Agora's Notification Center, stored as received (contract section 12).
+    `notice_id` is unique: a redelivery finds the row and changes nothing."""
+
+    id = ObjectIdField(primary_key=True)
+    notice_id = models.CharField(max_length=128, unique=True)
+    product_id = models.IntegerField()
+    event_type = models.IntegerField()
+    # Agora's `notifyMs`: when Agora sent it.
+    notify_ms = models.BigIntegerField(null=True, blank=True)
+    channel_name = models.CharField(max_length=64, blank=True)
+    live_stream = models.ForeignKey(
+        LiveStream,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="agora_events",
+    )
+    payload = models.JSONField()
+    # What it did here, in a few words for staff ("closed the stay of uid 123", "ignored:
+    # older clientSeq", "unknown channel").
+    outcome = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["live_stream", "-received_at"], name="agora_event_stream"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}/{self.event_type} {self.channel_name} ({self.notice_id})"
+
+
+class AgoraPresence(models.Model):
+    """The newest channel event seen for one uid in one stream: presence events arrive out of
+    order, and one with a lower `clientSeq` than this is stale."""
+
+    id = ObjectIdField(primary_key=True)
+    live_stream = models.ForeignKey(
+        LiveStream, on_delete=models.CASCADE, related_name="agora_presences"
+    )
+    uid = models.PositiveBigIntegerField()
+    client_seq = models.BigIntegerField()
+    event_type = models.IntegerField()
+    in_channel = models.BooleanField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["live_stream", "uid"], name="agora_presence_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "in" if self.in_channel else "out"
+        return f"uid {self.uid} {state} of {self.live_stream_id} at seq {self.client_seq}"

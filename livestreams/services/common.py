@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.api.errors import Conflict, Forbidden, NotFound
 from livestreams.models import LiveStream, LiveStreamGuest, Participation, can_transition
+from livestreams.realtime import events
 from users.models import User
 
 # --- Messages (tests assert these) -----------------------------------------------------------
@@ -92,12 +93,16 @@ def move(live_stream: LiveStream, to_status: str, refusal, **changes) -> None:
     for field, value in changes.items():
         setattr(live_stream, field, value)
     live_stream.save(update_fields=["status", "updated_at", *changes])
+    events.stream_status(live_stream.pk, to_status)
 
 
 def close_open_participations(live_stream: LiveStream, *, now: datetime) -> int:
-    return Participation.objects.filter(live_stream=live_stream, left_at__isnull=True).update(
+    closed = Participation.objects.filter(live_stream=live_stream, left_at__isnull=True).update(
         left_at=now
     )
+    if closed:
+        events.viewer_count_changed(live_stream.pk)
+    return closed
 
 
 def is_guest(live_stream: LiveStream, user: User) -> bool:

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from config.api.errors import Conflict, Forbidden, InvalidInput
 from livestreams.models import NOT_STARTED_STATUSES, LiveStream
+from livestreams.realtime import events
+from livestreams.selectors.streams import funding_percentage
 from livestreams.services.common import STREAM_IS_OVER, is_guest, lock
 from livestreams.services.housekeeping import catch_up
 from users.credits import services as credits
@@ -80,5 +82,11 @@ def live_stream_fund(*, live_stream: LiveStream, user: User, amount: Decimal) ->
             )
         credits.funds_hold(
             user=user, live_stream=locked, amount=amount, type_=TransactionType.FUNDING
+        )
+        collected = locked.funding_goal - remaining + amount
+        events.funding_updated(
+            locked.pk,
+            collected,
+            funding_percentage(collected=collected, goal=locked.funding_goal),
         )
     return locked

@@ -19,6 +19,7 @@ from livestreams.models import (
     LiveStreamStatus,
     Participation,
 )
+from livestreams.realtime import events
 from livestreams.services import money
 
 # --- Housekeeping ----------------------------------------------------------------------------
@@ -88,8 +89,17 @@ def _apply_due(
         .filter(transition.condition)
         .update(status=transition.to_status, updated_at=now, **transition.changes)
     )
+    for live_stream_id in due:
+        events.stream_status(live_stream_id, transition.to_status)
     if transition.to_status in FINAL_STATUSES:
+        left = set(
+            Participation.objects.filter(live_stream__in=due, left_at__isnull=True)
+            .values_list("live_stream_id", flat=True)
+            .distinct()
+        )
         Participation.objects.filter(live_stream__in=due, left_at__isnull=True).update(left_at=now)
+        for live_stream_id in left:
+            events.viewer_count_changed(live_stream_id)
         # The rows are still locked, and carry their new status.
         money.settle_by_id(due)
     return changed
