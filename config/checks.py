@@ -32,3 +32,19 @@ def check_revenuecat_webhook_auth(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_celery_broker(app_configs, **kwargs):
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return [
+            Warning(
+                "Background jobs run inside the requests that start them (no CELERY_BROKER_URL, "
+                "or CELERY_TASK_ALWAYS_EAGER=true), and no Celery beat runs the every-minute "
+                "housekeeping.",
+                hint="Set REDIS_URL (or CELERY_BROKER_URL) and run `celery -A config worker` "
+                "and one `celery -A config beat`.",
+                id="yayin.W007",
+            )
+        ]
+    return []

@@ -440,3 +440,52 @@ WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 # A static URL missing from the manifest (collectstatic not run after a deploy) falls back to
 # the plain name instead of raising in the middle of a response.
 WHITENOISE_MANIFEST_STRICT = False
+
+# --- Background jobs (contract section 13) -------------------------------------------------
+# Celery reads these (config/celery.py). The broker is Redis: REDIS_URL unless
+# CELERY_BROKER_URL names another (a separate database or instance keeps the queue away from
+# a cache that evicts keys); CELERY_BROKER_URL= (empty) runs tasks in-process even with Redis.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
+# Without a broker (`make run`), and always under pytest, a task runs in the process that
+# enqueues it, right after the commit: development and the tests need no worker.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL or TESTING)
+if not CELERY_BROKER_URL:
+    if not CELERY_TASK_ALWAYS_EAGER:
+        raise ImproperlyConfigured("CELERY_TASK_ALWAYS_EAGER=false needs CELERY_BROKER_URL.")
+    # Eager tasks never reach a broker; naming the in-memory one keeps Celery from looking
+    # for RabbitMQ on localhost (and warning that it does).
+    CELERY_BROKER_URL = "memory://"
+# Tests see a task's error; a development server logs it and answers the request it follows.
+CELERY_TASK_EAGER_PROPAGATES = TESTING
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+# Nothing reads a task's return value: no result backend to run or fill.
+CELERY_TASK_IGNORE_RESULT = True
+# Every task is idempotent, so a message is acknowledged only when its task has finished, and
+# a worker killed midway (deploy, out of memory) leaves it to be run again.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One message at a time per worker process: a long task holds no others back.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task that hangs is stopped: SoftTimeLimitExceeded at 4 minutes, killed at 5.
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
+# Redis hands an unacknowledged message to another worker after this long, so it must
+# exceed the longest task (CELERY_TASK_TIME_LIMIT) and the longest retry wait
+# (config.tasks.Task), or a task still running, or still waiting, would run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker logs through LOGGING above, like the web processes.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery beat (exactly one process) starts these.
+CELERY_BEAT_SCHEDULE = {
+    "live-stream-housekeeping": {
+        "task": "livestreams.tasks.housekeeping",
+        "schedule": timedelta(minutes=1),
+        # A run still queued when the next is due is dropped: the next does the same work.
+        "options": {"expires": 55},
+    },
+    # Due account deletions, hourly (contract section 11), come here with their task:
+    # "account-deletions": {"task": "users.tasks.<...>", "schedule": timedelta(hours=1)},
+}
