@@ -1,6 +1,24 @@
+"""The ASGI application: Socket.IO at `/socket.io/` (contract section 9), Django for the rest.
+
+Django is set up (`get_asgi_application`) before the socket server is imported, since the
+server's modules import models. The REST views stay sync; Django runs them in threads as
+under any ASGI server. The ASGI lifespan starts and stops the socket server's ticker.
+"""
+
 import os
 
+import socketio
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from livestreams.realtime.server import runtime, sio  # noqa: E402  (needs Django set up)
+
+application = socketio.ASGIApp(
+    sio,
+    other_asgi_app=django_application,
+    socketio_path="socket.io",
+    on_startup=runtime.start,
+    on_shutdown=runtime.stop,
+)

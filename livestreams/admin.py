@@ -642,3 +642,8 @@ class ReplayRentalAdmin(ViewOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(boolean=True, description=_("current"), ordering="expires_at")
     def is_current(self, rental: ReplayRental) -> bool:
         return rental.expires_at > timezone.now()
+
+
+# Registered from their own modules: chat messages and bans (contract section 9), Agora's
+# webhook events and presence (contract section 12).
+from livestreams import agora_admin, chat_admin  # noqa: E402, F401

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from config.api.pagination import PagePagination
-from livestreams.api import feed_views
+from livestreams.api import chat_views, feed_views
 from livestreams.api.views import LiveStreamViewSet
 
 collection = LiveStreamViewSet.as_view({"get": "list"})
@@ -133,4 +133,41 @@ urlpatterns = [
         _action("replay_status", "get"),
         name="live-stream-replay-status",
     ),
+]
+
+# Chat and bans (contract section 9; livestreams/api/chat_views.py).
+urlpatterns += [
+    path(
+        "live-stream/<str:stream_id>/chat/messages",
+        chat_views.ChatMessagesView.as_view(),
+        name="live-stream-chat-messages",
+    ),
+    path(
+        "live-stream/<str:stream_id>/chat/messages/<str:message_id>",
+        chat_views.ChatMessageDetailView.as_view(),
+        name="live-stream-chat-message",
+    ),
+    path(
+        "live-stream/<str:pk>/ban",
+        chat_views.LiveStreamBanView.as_view(),
+        name="live-stream-ban",
+    ),
+    path(
+        "live-stream/<str:pk>/ban/<str:user_id>",
+        chat_views.LiveStreamBanDetailView.as_view(),
+        name="live-stream-ban-detail",
+    ),
+]
+
+# Statistics and Agora's webhook (contract sections 9 and 12; statistics_views.py and
+# agora_views.py).
+from livestreams.api import agora_views, statistics_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "participant/stream/<str:stream_id>/statistics",
+        statistics_views.LiveStreamStatisticsView.as_view(),
+        name="live-stream-statistics",
+    ),
+    path("webhooks/agora", agora_views.AgoraWebhookView.as_view(), name="webhooks-agora"),
 ]

@@ -7,13 +7,15 @@
   broadcast, watched, invitations, active stream;
 - `creators`: catch-streamers and most-watched-creators;
 - `viewers`: the audience in a stream now;
-- `replays`: replay access and recording URLs.
+- `replays`: replay access and recording URLs;
+- `chat`: a stream's chat history, and one message.
 
 The filters themselves (visible, live, in interests, upcoming for, broadcast by, watched
 by...) are `LiveStreamQuerySet` methods (livestreams.models), so no two feeds spell the same
 rule twice.
 """
 
+from livestreams.selectors.chat import CHAT_MESSAGE_FIELDS, chat_message_get, chat_messages
 from livestreams.selectors.creators import (
     AUDIENCE_WINDOW,
     CatchStreamer,
@@ -68,6 +70,7 @@ from livestreams.selectors.viewers import (
 
 __all__ = [
     "AUDIENCE_WINDOW",
+    "CHAT_MESSAGE_FIELDS",
     "COUNTED_STATUSES",
     "FEATURED_COUNT",
     "GUEST_STREAM_SORTS",
@@ -79,6 +82,8 @@ __all__ = [
     "VIEWER_EXTRA_FIELDS",
     "CatchStreamer",
     "catch_streamers",
+    "chat_message_get",
+    "chat_messages",
     "clean_search",
     "funding_percentage",
     "live_stream_active_of",

@@ -7,7 +7,11 @@ The API views, the operator admin and the commands call these functions, as
   guest fee);
 - `lifecycle`: delete, restore, cancel, end, replay settings;
 - `housekeeping`: what time alone makes due (`due_transitions`), for the command and joins;
-- `joins`: the three joins, token renewal and leave (with the ticket of a paid stream);
+- `joins`: the three joins, the token-less audience join of the sockets (`live_stream_watch`),
+  token renewal and leave (with the ticket of a paid stream);
+- `chat`: posting and hiding chat messages, who may read the history (contract section 9);
+- `bans`: the creator's bans, and the check every join, renewal and message makes;
+- `agora_events`: Agora's Notification Center webhook (contract section 12);
 - `funding`: crowdfunding contributions;
 - `replays`: recordings and replay rentals;
 - `reminders`: "remind me when it goes live" (contract section 8);
@@ -19,6 +23,34 @@ Status changes go through `common.move`, which consults the one state machine
 (`livestreams.models.TRANSITIONS`).
 """
 
+from livestreams.services.agora_events import (
+    AgoraEventResult,
+    AgoraNotice,
+    agora_event_receive,
+    agora_signature_verify,
+)
+from livestreams.services.bans import (
+    BANNED,
+    CANNOT_BAN_GUEST,
+    CANNOT_BAN_YOURSELF,
+    is_banned,
+    live_stream_ban,
+    live_stream_unban,
+    require_not_banned,
+)
+from livestreams.services.chat import (
+    CHAT_NOT_LIVE,
+    CHAT_TOO_FAST,
+    CONTENT_EMPTY,
+    CONTENT_TOO_LONG,
+    NOT_CHAT_READER,
+    NOT_IN_CHAT,
+    NOT_YOUR_MESSAGE,
+    chat_message_hide,
+    chat_message_post,
+    chat_require_reader,
+    clean_content,
+)
 from livestreams.services.common import (
     ACTIVE_CANNOT_BE_CANCELLED,
     ACTIVE_CANNOT_BE_DELETED,
@@ -86,6 +118,7 @@ from livestreams.services.joins import (
     live_stream_join_as_guest,
     live_stream_leave,
     live_stream_refresh_token,
+    live_stream_watch,
 )
 from livestreams.services.lifecycle import (
     live_stream_cancel,
@@ -119,8 +152,15 @@ __all__ = [
     "AMOUNT_OVER_REMAINING",
     "AMOUNT_TOO_PRECISE",
     "AUDIENCE_TOO_EARLY",
+    "BANNED",
+    "CANNOT_BAN_GUEST",
+    "CANNOT_BAN_YOURSELF",
     "CANNOT_FUND_OWN_STREAM",
     "CANNOT_INVITE_YOURSELF",
+    "CHAT_NOT_LIVE",
+    "CHAT_TOO_FAST",
+    "CONTENT_EMPTY",
+    "CONTENT_TOO_LONG",
     "CREATOR_ALREADY_LIVE",
     "DUO_TAKES_ONE_GUEST",
     "FUNDING_CLOSED",
@@ -129,12 +169,15 @@ __all__ = [
     "GUEST_TOO_EARLY",
     "HOST_JOINS_AS_CREATOR",
     "NOTHING_TO_CHANGE",
+    "NOT_CHAT_READER",
     "NOT_CREATOR",
     "NOT_CREATOR_OR_GUEST",
     "NOT_DELETED",
     "NOT_INVITED_GUEST",
+    "NOT_IN_CHAT",
     "NOT_PARTICIPANT",
     "NOT_STARTED_CANNOT_END",
+    "NOT_YOUR_MESSAGE",
     "PLANNED_START_MAX_AHEAD",
     "PLANNED_START_PAST_TOLERANCE",
     "PRICE_OUT_OF_RANGE",
@@ -153,16 +196,26 @@ __all__ = [
     "TAKES_NO_FUNDING",
     "THUMBNAIL_MAX_SIDE",
     "UNKNOWN_GUEST",
+    "AgoraEventResult",
+    "AgoraNotice",
     "DeviceDetails",
     "DueTransition",
     "HousekeepingResult",
     "JoinResult",
+    "agora_event_receive",
+    "agora_signature_verify",
     "catch_up",
     "channel_name_base",
     "channel_name_for",
+    "chat_message_hide",
+    "chat_message_post",
+    "chat_require_reader",
+    "clean_content",
     "due_transitions",
     "guest_fee_of",
+    "is_banned",
     "is_guest",
+    "live_stream_ban",
     "live_stream_cancel",
     "live_stream_create",
     "live_stream_delete",
@@ -181,11 +234,14 @@ __all__ = [
     "live_stream_replay_rent",
     "live_stream_restore",
     "live_stream_turn_replay_off",
+    "live_stream_unban",
     "live_stream_update_replay_settings",
+    "live_stream_watch",
     "lock",
     "lock_to_change",
     "move",
     "require_creator",
+    "require_not_banned",
     "settle",
     "share_lock",
     "ticket_for",

@@ -5,6 +5,13 @@ The joins are not one `@transaction.atomic`: `catch_up` commits on its own first
 found to be over stays over when the join is then refused. The join proper runs in its own
 transaction, under the row lock, and a ticket is charged in that same transaction: a join
 that fails after the charge (or a 402) leaves neither a charge nor a stay.
+
+A banned person (services.bans) is refused every join and token renewal (Forbidden), checked
+under the same lock as the rest, before anything is charged. Opening or closing an audience
+stay raises `events.viewer_count_changed`.
+
+`live_stream_watch` is the audience join without an Agora token, for the socket's
+`joinStream`: the same rules and the same ticket, and no need for Agora to be configured.
 """
 
 from dataclasses import dataclass
@@ -23,7 +30,9 @@ from livestreams.models import (
     ParticipantRole,
     Participation,
 )
+from livestreams.realtime import events
 from livestreams.services import money
+from livestreams.services.bans import require_not_banned
 from livestreams.services.common import (
     AUDIENCE_TOO_EARLY,
     CREATOR_ALREADY_LIVE,
@@ -100,7 +109,7 @@ def _open_participation(
     device = device or DeviceDetails()
     try:
         with transaction.atomic():
-            return Participation.objects.create(
+            opened = Participation.objects.create(
                 participant=participant,
                 live_stream_id=participant.live_stream_id,
                 role=participant.role,
@@ -116,6 +125,9 @@ def _open_participation(
     except IntegrityError:
         # The partial unique index refused a second open stay: a concurrent join won.
         return Participation.objects.get(participant=participant, left_at__isnull=True)
+    if opened.role == ParticipantRole.AUDIENCE:
+        events.viewer_count_changed(participant.live_stream_id)
+    return opened
 
 
 def _enter(
@@ -159,6 +171,7 @@ def _check_can_watch(live_stream: LiveStream, user: User) -> None:
         raise Conflict(HOST_JOINS_AS_CREATOR)
     if is_guest(live_stream, user):
         raise Conflict(GUEST_JOINS_AS_GUEST)
+    require_not_banned(live_stream, user)
     if live_stream.is_over:
         raise Conflict(STREAM_IS_OVER)
     if live_stream.status != LiveStreamStatus.ACTIVE:
@@ -212,10 +225,10 @@ def live_stream_join_as_audience(
     A paid stream charges its price once per person, in the same transaction as the join;
     a ticket holder joins free (`JoinResult.charged` says which).
 
-    Refuses: the creator or an invited guest (Conflict: they have their own joins); a stream
-    that is not active, or that housekeeping would end (Conflict); Agora not configured
-    (ServiceUnavailable); a balance below the price of a paid stream (PaymentRequired).
-    Nothing is charged and nobody joins when it refuses.
+    Refuses: the creator or an invited guest (Conflict: they have their own joins); a banned
+    person (Forbidden); a stream that is not active, or that housekeeping would end
+    (Conflict); Agora not configured (ServiceUnavailable); a balance below the price of a
+    paid stream (PaymentRequired). Nothing is charged and nobody joins when it refuses.
     """
     catch_up(live_stream)
     _check_can_watch(live_stream, user)
@@ -233,6 +246,25 @@ def live_stream_join_as_audience(
         )
 
 
+def live_stream_watch(
+    *, live_stream: LiveStream, user: User, device: DeviceDetails | None = None
+) -> Participation:
+    """The audience join without an Agora token (the socket's `joinStream`): the same rules,
+    the same ticket of a paid stream, the same one open stay, which it answers.
+
+    Refuses what `live_stream_join_as_audience` refuses, except that Agora need not be
+    configured.
+    """
+    catch_up(live_stream)
+    _check_can_watch(live_stream, user)
+    with transaction.atomic():
+        current = share_lock(live_stream)
+        _check_can_watch(current, user)
+        money.ticket_for(live_stream=current, user=user)
+        participant = _participant(live_stream=current, user=user, role=ParticipantRole.AUDIENCE)
+        return _open_participation(participant=participant, device=device, now=timezone.now())
+
+
 def live_stream_refresh_token(*, live_stream: LiveStream, user: User) -> JoinResult:
     """A fresh token for someone who is in the stream now, re-checking every join rule.
 
@@ -240,11 +272,13 @@ def live_stream_refresh_token(*, live_stream: LiveStream, user: User) -> JoinRes
     would be (only possible if the stream became paid after they joined); a ticket holder
     renews free.
 
-    Refuses: a stream that is over or that housekeeping would end (Conflict, as any join of
-    it would be), then someone with no open stay (Forbidden), then whatever their join would
-    refuse (a short balance for that ticket is PaymentRequired).
+    Refuses: a banned person (Forbidden: the ban closed their stay, and "you have not
+    joined" would not say why), a stream that is over or that housekeeping would end
+    (Conflict, as any join of it would be), then someone with no open stay (Forbidden), then
+    whatever their join would refuse (a short balance for that ticket is PaymentRequired).
     """
     catch_up(live_stream)
+    require_not_banned(live_stream, user)
     if live_stream.is_over:
         # Ending a stream closes every stay, so without this the host would hear "you have
         # not joined" about a stream that has simply ended.
@@ -288,7 +322,9 @@ def live_stream_leave(*, live_stream: LiveStream, user: User) -> LiveStream:
     participant = Participant.objects.filter(live_stream=live_stream, user=user).first()
     if participant is None:
         raise Forbidden(NOT_PARTICIPANT)
-    Participation.objects.filter(participant=participant, left_at__isnull=True).update(
+    closed = Participation.objects.filter(participant=participant, left_at__isnull=True).update(
         left_at=timezone.now()
     )
+    if closed and participant.role == ParticipantRole.AUDIENCE:
+        events.viewer_count_changed(live_stream.pk)
     return live_stream

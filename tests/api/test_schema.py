@@ -177,6 +177,8 @@ NO_AUTH_OPERATIONS = {
     ("get", "/health/"),
     # RevenueCat sends the shared secret of REVENUECAT_WEBHOOK_AUTH, not a user's token.
     ("post", "/api/v1/webhooks/revenuecat"),
+    # Agora signs its notices with AGORA_NCS_SECRET (Agora-Signature-V2).
+    ("post", "/api/v1/webhooks/agora"),
 }
 
 

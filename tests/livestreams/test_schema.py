@@ -60,6 +60,12 @@ EXPECTED = {
     ("get", f"{BASE}/user/{{userId}}/active-stream"): {200, 401, 404, 429},
     ("post", f"{BASE}/{{id}}/reminder"): {200, 400, 401, 404, 409, 429},
     ("delete", f"{BASE}/{{id}}/reminder"): {200, 401, 404, 429},
+    # Chat and bans (contract section 9).
+    ("get", f"{BASE}/{{streamId}}/chat/messages"): {200, 400, 401, 403, 404, 429},
+    ("post", f"{BASE}/{{streamId}}/chat/messages"): {201, 400, 401, 403, 404, 409, 413, 415, 429},
+    ("delete", f"{BASE}/{{streamId}}/chat/messages/{{messageId}}"): {200, 401, 403, 404, 429},
+    ("post", f"{BASE}/{{id}}/ban"): {200, 400, 401, 403, 404, 413, 415, 429},
+    ("delete", f"{BASE}/{{id}}/ban/{{userId}}"): {200, 401, 403, 404, 429},
 }
 V2_BASE = "/api/v2/live-stream"
 V2_EXPECTED = {
