@@ -15,3 +15,5 @@ app = Celery("yayin", task_cls="config.tasks:Task")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Finds `tasks.py` in every installed app once Django is set up (livestreams.tasks, ...).
 app.autodiscover_tasks()
+# Packages inside an app hold their own tasks.py too.
+app.autodiscover_tasks(["users.notifications"])

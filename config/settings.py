@@ -489,3 +489,39 @@ CELERY_BEAT_SCHEDULE = {
     # Due account deletions, hourly (contract section 11), come here with their task:
     # "account-deletions": {"task": "users.tasks.<...>", "schedule": timedelta(hours=1)},
 }
+
+# --- Notifications and push (contract section 10) -----------------------------------------
+# Every notification is pushed to the recipient's devices by PUSH_BACKEND (in a task): the
+# console (the log) in development, an in-memory outbox under pytest, and the webhook backend
+# when PUSH_WEBHOOK_URL names a push relay. The relay is POSTed
+# {"tokens", "platform", "title", "body", "data"} (with `Authorization: Bearer
+# <PUSH_WEBHOOK_TOKEN>` when set) and may answer {"invalidTokens": [...]}: those are dropped.
+PUSH_WEBHOOK_URL = env("PUSH_WEBHOOK_URL", "")
+PUSH_WEBHOOK_TOKEN = env("PUSH_WEBHOOK_TOKEN", "")
+PUSH_WEBHOOK_TIMEOUT = env_int("PUSH_WEBHOOK_TIMEOUT", 10)
+if PUSH_WEBHOOK_URL:
+    validate_webhook_url("PUSH_WEBHOOK_URL", PUSH_WEBHOOK_URL, debug=DEBUG)
+_WEBHOOK_PUSH_BACKEND = "users.notifications.push.WebhookPushBackend"
+if TESTING:
+    _default_push_backend = "users.notifications.push.LocMemPushBackend"
+elif PUSH_WEBHOOK_URL:
+    _default_push_backend = _WEBHOOK_PUSH_BACKEND
+else:
+    _default_push_backend = "users.notifications.push.ConsolePushBackend"
+PUSH_BACKEND = env("PUSH_BACKEND", _default_push_backend)
+if PUSH_BACKEND == _WEBHOOK_PUSH_BACKEND and not PUSH_WEBHOOK_URL and not TESTING:
+    raise ImproperlyConfigured("PUSH_BACKEND is the webhook backend: set PUSH_WEBHOOK_URL.")
+# How many recipients one fan-out task writes (a creator's followers going live): each batch
+# is one task of a few queries, so 100,000 followers never run in one request or one long
+# task.
+NOTIFICATION_FAN_OUT_BATCH = env_int("NOTIFICATION_FAN_OUT_BATCH", 1000)
+if not 1 <= NOTIFICATION_FAN_OUT_BATCH <= 10_000:
+    raise ImproperlyConfigured("NOTIFICATION_FAN_OUT_BATCH must be between 1 and 10000.")
+# The schema names these enums after their models (a bare "type" would collide).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "NotificationTypeEnum": "users.notifications.models.NotificationType",
+        "NotificationCategoryEnum": "users.notifications.models.NotificationCategory",
+        "DevicePlatformEnum": "users.notifications.models.DevicePlatform",
+    }
+)

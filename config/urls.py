@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("livestreams.api.urls")),
     path("api/v1/", include("consents.api.urls")),
     path("api/v2/", include("livestreams.api.v2_urls")),
+    path("api/v2/", include("users.notifications.api.v2_urls")),
 ]
 
 if settings.DEBUG and not settings.AWS_STORAGE_BUCKET_NAME:

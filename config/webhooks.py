@@ -30,6 +30,15 @@ def post_json(url: str, payload, *, headers: dict | None = None, timeout: float)
     """POST `payload` as JSON to `url` and return the HTTP status of the answer, redirects
     (3xx) included: they are returned, never followed. Network errors and timeouts raise
     (`OSError`, `urllib.error.URLError`); the caller decides which statuses are a delivery."""
+    status, _ = post_json_answer(url, payload, headers=headers, timeout=timeout, max_bytes=0)
+    return status
+
+
+def post_json_answer(
+    url: str, payload, *, headers: dict | None = None, timeout: float, max_bytes: int
+) -> tuple[int, bytes]:
+    """`post_json` that also returns up to `max_bytes` of a 2xx answer's body (b"" for any
+    other status)."""
     if urlsplit(url).scheme not in {"http", "https"}:
         raise ValueError("a webhook URL is http:// or https://")
     request = urllib.request.Request(
@@ -40,10 +49,10 @@ def post_json(url: str, payload, *, headers: dict | None = None, timeout: float)
     )
     try:
         with _opener.open(request, timeout=timeout) as response:
-            return response.status
+            return response.status, response.read(max_bytes) if max_bytes else b""
     except urllib.error.HTTPError as error:  # 3xx, 4xx and 5xx: an answer, not a crash
         error.close()
-        return error.code
+        return error.code, b""
 
 
 def is_loopback_host(host: str) -> bool:

@@ -1,6 +1,7 @@
 """The small cast every test module shares (style.md, rule 10)."""
 
 import pytest
+from celery import _state as celery_state
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -10,11 +11,16 @@ from users.sessions import tokens_for_user
 
 @pytest.fixture(autouse=True)
 def _isolate(settings, tmp_path):
-    """Files go to a temporary folder and throttle counters start empty in every test."""
+    """Files go to a temporary folder and throttle counters start empty in every test.
+
+    Celery's eager runs set a process-wide "inside a task" flag without a lock, so eager
+    tasks in several threads at once (the concurrency tests) can leave it set; it is reset
+    so that a later `.get()` is not refused as "within a task"."""
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
     yield
     cache.clear()
+    celery_state._set_task_join_will_block(False)
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ from users.credits.models import (
     format_credits,
 )
 from users.models import Follow, ProfilePhoto, User
+from users.notifications import admin as _notifications_admin  # noqa: F401 (registers it)
 
 ADJUST_PERMISSION = "users.adjust_credit_balance"
 SELECT_ONE_USER = _("Select exactly one user to adjust a credit balance.")

@@ -43,6 +43,13 @@ class Expertise(models.TextChoices):
     CREATOR = "creator", _("Creator")
 
 
+class Language(models.TextChoices):
+    """The languages of messages and notifications (settings.LANGUAGES)."""
+
+    EN = "en", _("English")
+    TR = "tr", _("Turkish")
+
+
 class Interest(models.TextChoices):
     """One list for users' interests and a stream's interest (contract section 3)."""
 
@@ -120,6 +127,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         related_name="+",
     )
 
+    # The last language the user's app asked for (X-Language, stored by
+    # config.api.middleware): notifications are written in it.
+    language = models.CharField(max_length=5, choices=Language.choices, default=Language.EN)
     signup_source = models.CharField(max_length=50, blank=True)
     signup_campaign = models.CharField(max_length=100, blank=True)
     # Counters move only through F() updates in services (users.services).
@@ -235,6 +245,9 @@ class Follow(models.Model):
         indexes = [
             # The followers page: a user's followers, newest first, by cursor.
             models.Index(fields=["followee", "-created_at", "-id"], name="follow_followee_recent"),
+            # The fan-out to a creator's followers, in batches by follower id
+            # (users.notifications.tasks).
+            models.Index(fields=["followee", "follower"], name="follow_followee_follower"),
         ]
 
     def __str__(self) -> str:
@@ -270,3 +283,6 @@ from users.credits.models import (  # noqa: E402, F401
     IdempotencyRecord,
     RevenueCatEvent,
 )
+
+# Notifications and device tokens, likewise (contract section 10).
+from users.notifications.models import DeviceToken, Notification  # noqa: E402, F401

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from config.api.errors import Conflict, InvalidInput, NotFound
 from config.images import process_image
 from users.models import Follow, ProfilePhoto, User
+from users.notifications import services as notifications
 
 logger = logging.getLogger(__name__)
 
@@ -332,6 +333,7 @@ def follow_create(*, follower: User, followee: User) -> bool:
             return True
         raise NotFound() from None
     _move_counters(follower_id=follower.pk, followee_id=followee.pk, step=1)
+    notifications.follow_created(follower=follower, followee=followee)
     return False
 
 

@@ -1,16 +1,20 @@
 """Request-wide API conventions that live outside DRF."""
 
+import logging
 import os
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.utils import translation
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from config.api import errors as api_errors
 from config.api.renderers import envelope_json
 
+logger = logging.getLogger(__name__)
 SUPPORTED_LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
 _DEFAULT_MESSAGES = {
@@ -31,6 +35,42 @@ def request_language(request) -> str:
     if header in SUPPORTED_LANGUAGES:
         return header
     return translation.get_language_from_request(request, check_path=False) or "en"
+
+
+def explicit_request_language(request) -> str | None:
+    """The language the request asks for, or None when it names none: a valid `X-Language`,
+    else what `Accept-Language` resolves to (English for a language we do not have)."""
+    header = request.headers.get("X-Language", "").strip().lower()[:2]
+    if header in SUPPORTED_LANGUAGES:
+        return header
+    if request.headers.get("Accept-Language", "").strip():
+        return translation.get_language_from_request(request, check_path=False) or "en"
+    return None
+
+
+def remember_language(request, language: str | None) -> None:
+    """Store the language a signed-in caller's request names as `User.language` (what
+    their notifications are written in): one UPDATE when it changed, no query otherwise.
+
+    Only for the user DRF's authentication set (a JWT); a session's user (the admin) is a
+    lazy object that is never loaded here. The request's answer is already made: a database
+    error here is logged, not turned into a 500.
+    """
+    user = getattr(request, "user", None)
+    if (
+        language is None
+        or user is None
+        or isinstance(user, SimpleLazyObject)
+        or not user.is_authenticated
+        or getattr(user, "language", language) == language
+    ):
+        return
+    try:
+        type(user).objects.filter(pk=user.pk).update(language=language)
+    except DatabaseError:
+        logger.warning("could not store the language of user %s", user.pk, exc_info=True)
+        return
+    user.language = language
 
 
 def error_response(status_code: int, message=None) -> HttpResponse:
@@ -101,7 +141,8 @@ class RequestSizeLimitMiddleware:
 
 
 class LanguageHeaderMiddleware:
-    """Activate the caller's language, and wrap Django's own error pages in the envelope.
+    """Activate the caller's language, remember it for a signed-in caller (the language of
+    their notifications), and wrap Django's own error pages in the envelope.
 
     DRF views shape their errors themselves; this catches what never reaches DRF (an unknown
     URL, a crash page in debug mode, a 405 from a plain Django view) outside the admin.
@@ -116,6 +157,7 @@ class LanguageHeaderMiddleware:
         request.LANGUAGE_CODE = language
         try:
             response = self.get_response(request)
+            remember_language(request, explicit_request_language(request))
             if (
                 response.status_code >= 400
                 and not response.get("Content-Type", "").startswith("application/json")

@@ -185,6 +185,8 @@ def test_the_query_count_does_not_grow_with_history_or_documents(
     for index in range(records):
         ConsentRecordFactory(user=user, is_accepted=index % 2 == 0)
         publish("payment_terms", f"1.{index}.0", "tr")
+    user.language = "tr"  # the language is stored: this request does not change it
+    user.save(update_fields=["language"])
     # authenticate the user, then one query for documents and latest decisions
     with django_assert_max_num_queries(2):
         data = assert_success(user_client.get(URL, HTTP_X_LANGUAGE="tr"))

@@ -1,10 +1,12 @@
 from django.urls import path
 
 from users.api import auth_urls, credit_urls, views
+from users.notifications.api import urls as notification_urls
 
 urlpatterns = [
     *auth_urls.urlpatterns,
     *credit_urls.urlpatterns,
+    *notification_urls.urlpatterns,
     path("users/me", views.MeView.as_view(), name="users-me"),
     path("onboarding/step-1", views.OnboardingStep1View.as_view(), name="onboarding-step-1"),
     path("onboarding/step-2", views.OnboardingStep2View.as_view(), name="onboarding-step-2"),

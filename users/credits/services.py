@@ -34,6 +34,7 @@ from users.credits.models import (
     format_credits,
 )
 from users.models import User
+from users.notifications import services as notifications
 
 INSUFFICIENT_CREDITS = _(
     "Insufficient credits: this costs %(amount)s credits and your balance is %(balance)s."
@@ -163,13 +164,15 @@ def purchase_credit(
     try:
         with transaction.atomic():
             ledger = _Ledger(user.pk)
-            return ledger.post(
+            row = ledger.post(
                 user.pk,
                 TransactionType.PURCHASE,
                 _positive(package.credits),
                 package=package,
                 external_id=external_id,
             )
+            notifications.credits_purchased(user=user, purchase=row)
+            return row
     except IntegrityError as error:
         if (
             external_id
@@ -203,6 +206,7 @@ def purchase_refund(*, purchase: CreditTransaction) -> tuple[CreditTransaction |
         package_id=purchase.package_id,
         external_id=purchase.external_id,
     )
+    notifications.purchase_refunded(refund=row)
     return row, shortfall
 
 
