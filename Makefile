@@ -1,5 +1,6 @@
 # yayin: two commands on a fresh machine with Python >= 3.11 and make.
-#   make run    set up, migrate a SQLite database, load demo data, serve on :8000
+#   make run    set up, migrate a SQLite database, load demo data, serve HTTP and Socket.IO
+#               on :8000 (uvicorn, reloading on code changes)
 #   make test   set up and run the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run demo test lint format check bench bench-feeds clean
+.PHONY: install run demo test lint format check bench bench-feeds bench-servers bench-sockets clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,9 @@ demo: install
 	DJANGO_DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=true $(BIN)/python manage.py seed_demo
 
+# One server for the API and the sockets (config.asgi), reloading when a .py file of the
+# project changes (not the virtualenv's). --no-proxy-headers: the scheme and the client's
+# address are the connection's own, as under gunicorn (deploy/gunicorn.conf.py).
 run: demo
 	@echo ""
 	@echo "  API docs (Swagger UI): http://localhost:$(PORT)/api/docs/"
@@ -29,9 +33,11 @@ run: demo
 	@echo "  OpenAPI schema:        http://localhost:$(PORT)/api/schema/?format=json"
 	@echo "  Admin:                 http://localhost:$(PORT)/admin/"
 	@echo "  Health:                http://localhost:$(PORT)/health/"
+	@echo "  Socket.IO:             ws://localhost:$(PORT)/socket.io/ (/live-stream, /stream-chat)"
 	@echo ""
 	DJANGO_DEBUG=true DEVELOPMENT_API_URL=http://localhost:$(PORT) \
-		$(BIN)/python manage.py runserver $(HOST):$(PORT)
+		$(BIN)/python -m uvicorn config.asgi:application --reload \
+		--reload-exclude '$(CURDIR)/$(VENV)' --no-proxy-headers --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -49,6 +55,12 @@ bench: install
 
 bench-feeds: install
 	$(BIN)/python bench/feeds.py
+
+bench-servers: install
+	$(BIN)/python bench/run.py --servers wsgi,asgi,asgi-threads --endpoints health,list --rounds 2
+
+bench-sockets: install
+	$(BIN)/python bench/socket_soak.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache .ruff_cache *.egg-info build

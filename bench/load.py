@@ -41,17 +41,51 @@ def use_production_settings(*, database_url: str, redis_url: str, **extra: str) 
     sys.path.insert(0, str(ROOT))
 
 
-def start_gunicorn(*, workers: int, port: int = 0) -> tuple[subprocess.Popen, int]:
-    """gunicorn serving `config.wsgi` with the environment as it is; returns it and its port
-    once `/health/` answers. Fails loudly if `port` is taken: measuring somebody else's
-    server would be worse."""
+# The ways to serve the app (deploy/README.md): REST only on sync workers, or REST and
+# Socket.IO on uvicorn workers; `asgi-threads` is config.asgi with its HTTP requests on a
+# fixed set of threads (config/asgi_threads.py), through a wrapper module made for the run.
+# Under ASGI as Django serves it, every request opens a database connection of its own, and
+# with CONN_MAX_AGE they stay open until PostgreSQL refuses more (bench/README.md): unless
+# config.asgi already runs its requests on RequestThreads, `asgi` runs with
+# DATABASE_CONN_MAX_AGE=0, which closes each one after its request.
+_ASGI_HAS_REQUEST_THREADS = "RequestThreads" in (ROOT / "config" / "asgi.py").read_text()
+SERVERS = {
+    "wsgi": ("config.wsgi:application", "sync", {}),
+    "asgi": (
+        "config.asgi:application",
+        "uvicorn_worker.UvicornWorker",
+        {} if _ASGI_HAS_REQUEST_THREADS else {"DATABASE_CONN_MAX_AGE": "0"},
+    ),
+    "asgi-threads": ("bench_asgi_threads:application", "uvicorn_worker.UvicornWorker", {}),
+}
+ASGI_THREADS_MODULE = """from config.asgi import application as asgi_application
+from config.asgi_threads import RequestThreads
+
+application = RequestThreads(asgi_application, size={size})
+"""
+
+
+def start_gunicorn(
+    *, workers: int, port: int = 0, server: str = "wsgi", threads: int = 4
+) -> tuple[subprocess.Popen, int]:
+    """gunicorn serving one of SERVERS (`threads`: the request threads of `asgi-threads`)
+    with the environment as it is; returns it and its port once `/health/` answers. Fails
+    loudly if `port` is taken: measuring somebody else's server would be worse."""
+    app, worker_class, extra_env = SERVERS[server]
+    env = {**os.environ, **extra_env}
+    if server == "asgi-threads":
+        wrapper = Path(tempfile.mkdtemp(prefix="yayin-bench-asgi-"))
+        (wrapper / "bench_asgi_threads.py").write_text(ASGI_THREADS_MODULE.format(size=threads))
+        env["PYTHONPATH"] = os.pathsep.join([str(wrapper), str(ROOT)])
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
-            "config.wsgi",
+            app,
+            "--worker-class",
+            worker_class,
             "--workers",
             str(workers),
             "--bind",
@@ -60,7 +94,7 @@ def start_gunicorn(*, workers: int, port: int = 0) -> tuple[subprocess.Popen, in
             "warning",
         ],
         cwd=ROOT,
-        env=os.environ,
+        env=env,
         start_new_session=True,
     )
     for _ in range(100):
@@ -74,6 +108,20 @@ def start_gunicorn(*, workers: int, port: int = 0) -> tuple[subprocess.Popen, in
             time.sleep(0.2)
     os.killpg(server.pid, signal.SIGTERM)
     raise SystemExit("gunicorn did not come up")
+
+
+def cpu_seconds(process_group: int) -> float:
+    """User and system CPU time of the live processes of a process group (a gunicorn and its
+    workers), from /proc: what the server spent, whatever else runs on the machine."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == process_group:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def to_ms(value: str) -> float:

@@ -7,6 +7,10 @@ and (4) prints requests per second and p50/p99 latency per endpoint.
 
     .venv/bin/python bench/run.py [--duration 20] [--connections 8] [--streams 10000]
 
+With `--servers wsgi,asgi,asgi-threads` it does (2) and (3) for each way of serving the app
+in turn (bench/load.py, SERVERS), the same worker count each, and prints the ratios to the
+first: the ASGI and WSGI figures of bench/README.md.
+
 Needs PostgreSQL and Redis on localhost and `wrk` (Debian: `apt-get install wrk`).
 """
 
@@ -22,6 +26,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from load import (  # bench/load.py, beside this script
+    SERVERS,
+    cpu_seconds,
     run_wrk,
     start_gunicorn,
     use_production_settings,
@@ -40,7 +46,26 @@ parser.add_argument("--duration", type=int, default=20, help="seconds per endpoi
 parser.add_argument("--connections", type=int, default=8)
 parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--workers", type=int, default=2)
+parser.add_argument(
+    "--servers",
+    default="wsgi",
+    help="comma list of " + ", ".join(SERVERS) + " (default wsgi); the first is the reference",
+)
+parser.add_argument(
+    "--endpoints", default="health,list,detail,join", help="comma list (default: all four)"
+)
+parser.add_argument(
+    "--rounds", type=int, default=1, help="repeat the servers in turn this many times"
+)
+parser.add_argument(
+    "--request-threads", type=int, default=4, help="the threads per worker of asgi-threads"
+)
 args = parser.parse_args()
+REQUESTED_PORT = args.port  # args.port becomes the port of the server being measured
+args.servers = args.servers.split(",")
+args.endpoints = args.endpoints.split(",")
+if unknown := set(args.servers) - set(SERVERS):
+    parser.error(f"unknown server(s): {', '.join(sorted(unknown))}")
 
 use_production_settings(
     database_url=f"{args.postgres}/{args.database}",
@@ -234,6 +259,36 @@ def wrk(name: str, path: str, script: str | None, workdir: Path) -> dict:
     )
 
 
+LABELS = {
+    "health": "GET /health/ (trivial)",
+    "list": "GET /api/v1/live-stream?limit=20",
+    "detail": "GET /api/v1/live-stream/{id}",
+    "join": "POST /api/v1/live-stream/join (audience)",
+}
+
+
+def measure(server_name: str, scripts: dict[str, str | None], workdir: Path) -> dict:
+    """Each endpoint on one way of serving the app; with the server's CPU per request."""
+    server, args.port = start_gunicorn(
+        workers=args.workers,
+        port=REQUESTED_PORT,
+        server=server_name,
+        threads=args.request_threads,
+    )
+    results = {}
+    try:
+        for name in args.endpoints:
+            print(f"wrk {server_name} {name}...", flush=True)
+            before = cpu_seconds(server.pid)
+            result = wrk(f"{server_name}-{name}", PATHS[name], scripts[name], workdir)
+            result["cpu_ms"] = 1000 * (cpu_seconds(server.pid) - before) / result["requests"]
+            results[name] = result
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    return results
+
+
 def main() -> None:
     print(f"Recreating {args.database} and seeding {args.streams} streams...", flush=True)
     recreate_database()
@@ -241,37 +296,54 @@ def main() -> None:
     print("Seeded:", ", ".join(f"{key} {value}" for key, value in data["counts"].items()))
     quoted_tokens = ", ".join(f'"{token}"' for token in data["tokens"])
     quoted_ids = ", ".join(f'"{live_id}"' for live_id in data["live_ids"])
-    server, args.port = start_gunicorn(workers=args.workers, port=args.port)
-    results = {}
-    try:
-        with tempfile.TemporaryDirectory(prefix="yayin-bench-") as workdir:
-            for name, template in LUA.items():
-                script = (
-                    template % {"tokens": quoted_tokens, "ids": quoted_ids} if template else None
+    scripts = {
+        name: template % {"tokens": quoted_tokens, "ids": quoted_ids} if template else None
+        for name, template in LUA.items()
+    }
+    runs = []  # (round, server, results), in the order they ran
+    with tempfile.TemporaryDirectory(prefix="yayin-bench-") as workdir:
+        for round_number in range(1, args.rounds + 1):
+            for server_name in args.servers:
+                runs.append(
+                    (round_number, server_name, measure(server_name, scripts, Path(workdir)))
                 )
-                print(f"wrk {name}...", flush=True)
-                results[name] = wrk(name, PATHS[name], script, Path(workdir))
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
     print()
     print(
-        f"gunicorn {args.workers} sync workers, wrk -t{args.threads} -c{args.connections} "
+        f"gunicorn {args.workers} workers, wrk -t{args.threads} -c{args.connections} "
         f"-d{args.duration}s, {os.cpu_count()} CPUs, PostgreSQL + Redis on loopback"
     )
-    print(f"{'endpoint':<44}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
-    labels = {
-        "health": "GET /health/ (trivial)",
-        "list": "GET /api/v1/live-stream?limit=20",
-        "detail": "GET /api/v1/live-stream/{id}",
-        "join": "POST /api/v1/live-stream/join (audience)",
-    }
-    for name, result in results.items():
+    print(
+        f"{'endpoint':<44}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}"
+        f"{'cpu ms/req':>12}"
+    )
+    for round_number, server_name, results in runs:
+        print(f"{server_name} ({SERVERS[server_name][1]}), round {round_number}")
+        for name, result in results.items():
+            print(
+                f"{LABELS[name]:<44}{result['rps']:>10.1f}{result['p50']:>10.2f}"
+                f"{result['p99']:>10.2f}{result['non_2xx']:>10}{result['cpu_ms']:>12.2f}"
+            )
+    if len(args.servers) > 1:
+        reference = args.servers[0]
+        measured = {(round_number, name): results for round_number, name, results in runs}
+        print()
         print(
-            f"{labels[name]:<44}{result['rps']:>10.1f}{result['p50']:>10.2f}"
-            f"{result['p99']:>10.2f}{result['non_2xx']:>10}"
+            f"ratios to {reference} (mean of {args.rounds} round(s))      req/s       p50   cpu/req"
         )
-    if any(result["non_2xx"] for result in results.values()):
+        for server_name in args.servers[1:]:
+            for name in args.endpoints:
+                ratios = [
+                    [
+                        measured[(round_number, server_name)][name][key]
+                        / measured[(round_number, reference)][name][key]
+                        for key in ("rps", "p50", "cpu_ms")
+                    ]
+                    for round_number in range(1, args.rounds + 1)
+                ]
+                rps, p50, cpu = (sum(column) / args.rounds for column in zip(*ratios, strict=True))
+                label = f"{server_name}: {LABELS[name]}"
+                print(f"{label:<44}{rps:>10.2f}{p50:>10.2f}{cpu:>10.2f}")
+    if any(result["non_2xx"] for _r, _s, results in runs for result in results.values()):
         raise SystemExit("some requests failed (non-2xx); see the table")
 
 

@@ -8,12 +8,18 @@ under any ASGI server. The ASGI lifespan starts and stops the socket server's ti
 import os
 
 import socketio
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_application = get_asgi_application()
 
+from config.asgi_threads import RequestThreads  # noqa: E402
 from livestreams.realtime.server import runtime, sio  # noqa: E402  (needs Django set up)
+
+# Each HTTP request's sync code on one of a fixed set of threads (config/asgi_threads.py):
+# without it every request opens a database connection and keeps it open.
+django_application = RequestThreads(django_application, size=settings.ASGI_REQUEST_THREADS)
 
 application = socketio.ASGIApp(
     sio,

@@ -402,6 +402,12 @@ SOCKETIO_CHANNEL = env("SOCKETIO_CHANNEL", "yayin-socketio")
 SOCKETIO_CORS_ALLOWED_ORIGINS = "*" if CORS_ALLOW_ALL_ORIGINS else CORS_ALLOWED_ORIGINS
 # `viewerCount` goes out at most this often per stream.
 SOCKETIO_VIEWER_COUNT_INTERVAL_MS = env_int("SOCKETIO_VIEWER_COUNT_INTERVAL_MS", 1000)
+# Under ASGI (config/asgi.py), the sync code of HTTP requests runs on this many long-lived
+# threads per process (config/asgi_threads.py): one database connection each, kept as
+# CONN_MAX_AGE says, instead of one new connection per request.
+ASGI_REQUEST_THREADS = env_int("ASGI_REQUEST_THREADS", 4)
+if not 1 <= ASGI_REQUEST_THREADS <= 64:
+    raise ImproperlyConfigured("ASGI_REQUEST_THREADS must be between 1 and 64.")
 CHAT_MESSAGE_MAX_LENGTH = 500
 # The hex HMAC-SHA256 key of Agora's Notification Center; unset refuses every webhook call.
 AGORA_NCS_SECRET = env("AGORA_NCS_SECRET", "")
