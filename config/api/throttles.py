@@ -87,6 +87,55 @@ class RateLimit:
             cache.delete(self.key)
 
 
+class SpacingLimit:
+    """At most one event per `gap` seconds for one identity, measured between events, not in
+    windows: used where "1 per second" must hold for any two events (chat messages), which
+    fixed windows do not promise across a window's edge.
+
+    Each event is stored (its time) under the key of its gap-long window, with `cache.add`,
+    so two events in one window cannot both pass; an event also looks at the previous
+    window's, and is refused when that one is less than `gap` seconds before it. (Two
+    events sent within a few milliseconds of each other on both sides of a window's edge
+    could both pass.)"""
+
+    def __init__(self, scope: str, identity: str, *, gap: int):
+        self.scope = scope
+        self.gap = gap
+        self.now = time.time()
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+        window = int(self.now // gap)
+        self.key = f"spacing:{scope}:{digest}:{window}"
+        self._previous_key = f"spacing:{scope}:{digest}:{window - 1}"
+        self.retry_after = gap
+
+    def hit(self) -> bool:
+        previous = cache.get(self._previous_key)
+        if previous is not None and self.now - previous < self.gap:
+            self.retry_after = max(math.ceil(previous + self.gap - self.now), 1)
+            return False
+        if cache.add(self.key, self.now, 2 * self.gap + 1):
+            return True
+        last = cache.get(self.key)
+        if last is not None:
+            self.retry_after = max(math.ceil(last + self.gap - self.now), 1)
+        return False
+
+    def undo(self) -> None:
+        cache.delete(self.key)
+
+    def reset(self) -> None:
+        cache.delete_many([self.key, self._previous_key])
+
+
+def spacing_or_window(scope: str, identity: str) -> "SpacingLimit | RateLimit":
+    """A `SpacingLimit` when the scope's rate is one event per whole number of seconds
+    (`1/second`, `1/minute`), else the windowed `RateLimit`."""
+    rate = rate_of(scope)
+    if rate is not None and rate[0] == 1:
+        return SpacingLimit(scope, identity, gap=rate[1])
+    return RateLimit(scope, identity)
+
+
 def hit_all(limits: list[RateLimit]) -> RateLimit | None:
     """Count one event against every limit, or against none: returns the first limit that
     refused (after giving back what the others counted), None when all counted it."""

@@ -113,6 +113,7 @@ class ChatMessagesView(GenericAPIView):
     )
     def post(self, request, stream_id: str):
         live_stream = selectors.live_stream_get_plain(live_stream_id=stream_id)
+        services.chat_require_writer(live_stream=live_stream, user=request.user)
         serializer = ChatMessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         message = services.chat_message_post(

@@ -49,6 +49,7 @@ from livestreams.services.chat import (
     chat_message_hide,
     chat_message_post,
     chat_require_reader,
+    chat_require_writer,
     clean_content,
 )
 from livestreams.services.common import (
@@ -210,6 +211,7 @@ __all__ = [
     "chat_message_hide",
     "chat_message_post",
     "chat_require_reader",
+    "chat_require_writer",
     "clean_content",
     "due_transitions",
     "guest_fee_of",

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.api.errors import Conflict, Forbidden, InvalidInput, TooManyRequests
-from config.api.throttles import RateLimit
+from config.api.throttles import RateLimit, SpacingLimit, spacing_or_window
 from livestreams.api.chat_serializers import chat_message_json
 from livestreams.models import (
     ChatMessage,
@@ -88,7 +88,14 @@ def chat_require_reader(*, live_stream: LiveStream, user: User) -> None:
         raise Forbidden(NOT_CHAT_READER)
 
 
-def _require_writer(live_stream: LiveStream, user: User) -> None:
+def chat_require_writer(*, live_stream: LiveStream, user: User) -> None:
+    """The refusals of `chat_message_post` before the content, in its order: a banned person
+    (Forbidden), a stream that is not `active` (Conflict), anyone but the creator, an invited
+    guest or an audience member with an open stay (Forbidden). The view calls it before
+    validating a body, so a stranger learns nothing from the validation messages."""
+    require_not_banned(live_stream, user)
+    if live_stream.status != LiveStreamStatus.ACTIVE:
+        raise Conflict(STREAM_IS_OVER if live_stream.is_over else CHAT_NOT_LIVE)
     if live_stream.creator_id == user.pk or is_guest(live_stream, user):
         return
     in_audience = Participation.objects.filter(
@@ -98,9 +105,10 @@ def _require_writer(live_stream: LiveStream, user: User) -> None:
         raise Forbidden(NOT_IN_CHAT)
 
 
-def chat_rate_limit(live_stream: LiveStream, user: User) -> RateLimit:
-    """The `chat` scope of API_THROTTLE_RATES for one person in one stream."""
-    return RateLimit(RATE_SCOPE, f"{user.pk} {live_stream.pk}")
+def chat_rate_limit(live_stream: LiveStream, user: User) -> SpacingLimit | RateLimit:
+    """The `chat` scope of API_THROTTLE_RATES for one person in one stream: with the default
+    `1/second`, any two messages are at least a second apart."""
+    return spacing_or_window(RATE_SCOPE, f"{user.pk} {live_stream.pk}")
 
 
 def chat_message_post(*, live_stream: LiveStream, user: User, content: str) -> ChatMessage:
@@ -113,10 +121,7 @@ def chat_message_post(*, live_stream: LiveStream, user: User, content: str) -> C
     empty or too long once cleaned (InvalidInput on `content`); a message within the `chat`
     rate (TooManyRequests, with Retry-After). A refused message is not counted.
     """
-    require_not_banned(live_stream, user)
-    if live_stream.status != LiveStreamStatus.ACTIVE:
-        raise Conflict(STREAM_IS_OVER if live_stream.is_over else CHAT_NOT_LIVE)
-    _require_writer(live_stream, user)
+    chat_require_writer(live_stream=live_stream, user=user)
     text = clean_content(content)
     limit = chat_rate_limit(live_stream, user)
     # Counted before the insert, so two messages sent together cannot both slip under it.

@@ -105,6 +105,23 @@ def test_a_stranger_is_refused_before_the_content_is_read(cast, client_for):
     assert_error(response, 403, [str(services.NOT_IN_CHAT)])
 
 
+@pytest.mark.parametrize("body", [{}, {"content": 5}, {"content": None}, {"content": "x" * 501}])
+def test_a_stranger_learns_nothing_from_the_validation_of_a_bad_body(cast, client_for, body):
+    response = client_for(cast.stranger).post(messages_url(cast.stream), body, format="json")
+
+    assert_error(response, 403, [str(services.NOT_IN_CHAT)])
+    assert not ChatMessage.objects.exists()
+
+
+@pytest.mark.parametrize("body", [{}, {"content": 5}])
+def test_a_banned_person_learns_nothing_from_the_validation_of_a_bad_body(cast, client_for, body):
+    services.live_stream_ban(live_stream=cast.stream, actor=cast.creator, user_id=cast.viewer.pk)
+
+    response = client_for(cast.viewer).post(messages_url(cast.stream), body, format="json")
+
+    assert_error(response, 403, [str(services.BANNED)])
+
+
 def test_a_banned_person_may_not_post(cast, client_for):
     services.live_stream_ban(live_stream=cast.stream, actor=cast.creator, user_id=cast.viewer.pk)
     before = chat_snapshot()
@@ -261,6 +278,19 @@ def test_the_next_second_takes_a_message_again(cast, client_for):
         "bir",
         "üç",
     ]
+
+
+def test_two_messages_less_than_a_second_apart_across_a_second_boundary_are_refused(
+    cast, client_for
+):
+    """"At most 1 per second" holds for any two messages, not per clock second."""
+    client = client_for(cast.viewer)
+    with time_machine.travel(NOW + timedelta(milliseconds=900), tick=False):
+        assert_success(post(client, cast.stream, "bir"), 201)
+    with time_machine.travel(NOW + timedelta(milliseconds=1100), tick=False):
+        assert_error(post(client, cast.stream, "iki"), 429)
+    with time_machine.travel(NOW + timedelta(milliseconds=1900), tick=False):
+        assert_success(post(client, cast.stream, "üç"), 201)
 
 
 def test_the_limit_is_per_person_and_stream(cast, client_for):
