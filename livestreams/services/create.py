@@ -33,6 +33,7 @@ from livestreams.services.common import (
 )
 from users.credits import services as credits
 from users.models import User
+from users.notifications import services as notifications
 from users.selectors import users_visible
 
 PLANNED_START_PAST_TOLERANCE = timedelta(minutes=5)
@@ -234,6 +235,8 @@ def live_stream_create(
                 [LiveStreamGuest(live_stream=live_stream, user=guest) for guest in guests]
             )
             money.guest_fee_hold(live_stream=live_stream, creator=creator, fee=fee)
+            if guests:
+                notifications.guest_invited(live_stream)
     except BaseException:
         # Nothing in the database points at the stored thumbnail: do not leave it behind.
         if live_stream.thumbnail:

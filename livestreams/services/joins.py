@@ -50,6 +50,7 @@ from livestreams.services.common import (
 )
 from livestreams.services.housekeeping import catch_up
 from users.models import User
+from users.notifications import services as notifications
 
 # --- Joining ---------------------------------------------------------------------------------
 
@@ -199,6 +200,7 @@ def live_stream_join_as_creator(*, live_stream: LiveStream, user: User) -> JoinR
                     move(locked, LiveStreamStatus.ACTIVE, STREAM_IS_OVER, started_at=timezone.now())
             except IntegrityError as error:
                 raise Conflict(CREATOR_ALREADY_LIVE) from error
+            notifications.stream_went_live(locked)
         return _enter(live_stream=locked, user=user, role=ParticipantRole.HOST)
 
 

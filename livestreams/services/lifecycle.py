@@ -1,6 +1,8 @@
 """The lifecycle of a stream after creation (contract sections 4 and 7): delete, restore,
 cancel, end, replay settings. The API and the operator admin (`actor=None`) call the same
 functions. Whatever ends a stream settles its money in the same transaction (money.settle).
+A cancel (or the delete of a stream that never went live) tells the guests, and the creator
+when someone else did it (users.notifications; sent after the commit).
 """
 
 from django.db import transaction
@@ -27,6 +29,7 @@ from livestreams.services.common import (
     require_creator,
 )
 from users.models import User
+from users.notifications import services as notifications
 
 # --- Lifecycle -------------------------------------------------------------------------------
 
@@ -47,11 +50,15 @@ def live_stream_delete(*, live_stream: LiveStream, actor: User | None) -> LiveSt
         raise Conflict(ALREADY_DELETED)
     if locked.status == LiveStreamStatus.ACTIVE:
         raise Conflict(ACTIVE_CANNOT_BE_DELETED)
+    if locked.status in NOT_STARTED_STATUSES:
+        # To its guests (and to a creator whose stream the operator deleted) a stream that
+        # will now never run is cancelled: the same notification, under the same key.
+        notifications.stream_cancelled(locked, actor=actor)
     now = timezone.now()
     locked.deleted_at = now
     locked.save(update_fields=["deleted_at", "updated_at"])
     close_open_participations(locked, now=now)
-    money.settle([locked])
+    money.settle([locked], actor=actor)
     return locked
 
 
@@ -94,7 +101,8 @@ def live_stream_cancel(*, live_stream: LiveStream, actor: User | None) -> LiveSt
     now = timezone.now()
     move(locked, to_status, ACTIVE_CANNOT_BE_CANCELLED)
     close_open_participations(locked, now=now)
-    money.settle([locked])
+    money.settle([locked], actor=actor)
+    notifications.stream_cancelled(locked, actor=actor)
     return locked
 
 
@@ -111,7 +119,7 @@ def live_stream_end(*, live_stream: LiveStream, actor: User | None) -> LiveStrea
     now = timezone.now()
     move(locked, LiveStreamStatus.ENDED, NOT_STARTED_CANNOT_END, ended_at=now)
     close_open_participations(locked, now=now)
-    money.settle([locked])
+    money.settle([locked], actor=actor)
     return locked
 
 

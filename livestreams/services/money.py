@@ -13,8 +13,13 @@ deletes it, so a stream's money settles exactly when, and only if, its status ch
 
 Each held row is settled once: the held rows are locked and only `pending` ones move, and the
 ledger's constraints allow one payout of each kind per stream and one refund per row.
+
+Whoever receives money hears of it (users.notifications, after the commit): the earner of a
+ticket or a replay rental (grouped per stream and hour), the guest paid out, each payer
+refunded (one notification per person and kind) except the one whose action refunded them.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -34,6 +39,7 @@ from users.credits.models import (
     TransactionType,
 )
 from users.models import User
+from users.notifications import services as notifications
 
 ZERO = Decimal("0")
 
@@ -93,9 +99,22 @@ def ticket_for(*, live_stream: LiveStream, user: User) -> Decimal:
     # the lock on both balances, and the one-ticket constraint has the last word.
     if credits.has_ticket(viewer=user, live_stream=live_stream):
         return ZERO
-    return credits.ticket_charge(
+    charged = credits.ticket_charge(
         viewer=user, creator=live_stream.creator, live_stream=live_stream, price=live_stream.price
     )
+    if charged:
+        income_notify(live_stream=live_stream, gross=charged)
+    return charged
+
+
+def income_notify(*, live_stream: LiveStream, gross: Decimal) -> None:
+    """Tell the creator of their share of `gross` (a ticket or a replay rental just charged,
+    in the same transaction): the share `credits` credited them, nothing when it is 0."""
+    share, _platform = credits.share_of(gross)
+    if share > 0:
+        notifications.payment_income(
+            live_stream=live_stream, user=live_stream.creator, amount=share
+        )
 
 
 # --- Settlement ------------------------------------------------------------------------------
@@ -119,16 +138,17 @@ def _held(stream_ids) -> set[tuple[str, str, str]]:
     )
 
 
-def settle(live_streams: Iterable[LiveStream]) -> None:
+def settle(live_streams: Iterable[LiveStream], *, actor: User | None = None) -> None:
     """Pay out or refund what each stream holds, by its (new) status; see the module text.
 
     Inside the transaction that changed the streams, with their rows locked. Costs one query
     when nothing is held. Every balance it will touch is locked first, all at once, so
-    settling many streams in one transaction keeps the one lock order.
+    settling many streams in one transaction keeps the one lock order. `actor` (whoever
+    ended, cancelled or deleted the streams) is not told of their own refund.
     """
     streams = {live_stream.pk: live_stream for live_stream in live_streams}
     if streams:
-        _settle(streams, _held(streams))
+        _settle(streams, _held(streams), actor=actor)
 
 
 def settle_by_id(stream_ids: Iterable[str]) -> None:
@@ -140,7 +160,9 @@ def settle_by_id(stream_ids: Iterable[str]) -> None:
         _settle({stream.pk: stream for stream in LiveStream.objects.filter(pk__in=ids)}, held)
 
 
-def _settle(streams: dict[str, LiveStream], held: set[tuple[str, str, str]]) -> None:
+def _settle(
+    streams: dict[str, LiveStream], held: set[tuple[str, str, str]], *, actor: User | None = None
+) -> None:
     if not held:
         return
     ended = [
@@ -153,10 +175,19 @@ def _settle(streams: dict[str, LiveStream], held: set[tuple[str, str, str]]) -> 
         *{user_id for _stream, _type, user_id in held},
         *(recipient.pk for recipient in recipients.values()),
     )
+    refunds: dict[str, list[CreditTransaction]] = defaultdict(list)
     for stream_id, type_ in sorted({(stream_id, type_) for stream_id, type_, _user in held}):
         live_stream = streams[stream_id]
         recipient = recipients.get(stream_id)
         if recipient is not None:
-            credits.held_funds_pay_out(live_stream=live_stream, recipient=recipient, type_=type_)
+            payout = credits.held_funds_pay_out(
+                live_stream=live_stream, recipient=recipient, type_=type_
+            )
+            notifications.contribution_paid_out(live_stream=live_stream, payout=payout)
         else:
-            credits.held_funds_refund(live_stream=live_stream, type_=type_)
+            refunds[stream_id] += credits.held_funds_refund(live_stream=live_stream, type_=type_)
+    actor_id = actor.pk if actor is not None else None
+    for stream_id, rows in refunds.items():
+        notifications.contribution_refunded(
+            live_stream=streams[stream_id], refunds=[row for row in rows if row.user_id != actor_id]
+        )

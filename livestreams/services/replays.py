@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from config.api.errors import Conflict, InvalidInput
 from livestreams.models import LiveStream, ReplayRental
 from livestreams.selectors import replay_is_rentable
+from livestreams.services import money
 from livestreams.services.common import lock_to_change, share_lock
 from users.credits import services as credits
 from users.models import User
@@ -111,6 +112,7 @@ def live_stream_replay_rent(*, live_stream: LiveStream, user: User) -> ReplayRen
             viewer=user, creator=current.creator, live_stream=current,
             price=current.replay_credit_price,
         )  # fmt: skip
+        money.income_notify(live_stream=current, gross=current.replay_credit_price)
         return ReplayRental.objects.create(
             user=user,
             live_stream=current,
