@@ -15,7 +15,7 @@ WSGI"):
 `size` long-lived threads (the next free one; when all are busy a request waits for one), so
 a connection lasts as `CONN_MAX_AGE` says, at most `size` of them per process, and the cache
 objects are built once, where every request finds them. Websockets and the lifespan pass
-through untouched (the Socket.IO handlers have their own thread).
+through untouched (the Socket.IO handlers have their own pool, SOCKETIO_DB_THREADS).
 """
 
 import asyncio

@@ -406,6 +406,14 @@ SOCKETIO_VIEWER_COUNT_INTERVAL_MS = env_int("SOCKETIO_VIEWER_COUNT_INTERVAL_MS",
 # threads per process (config/asgi_threads.py): one database connection each, kept as
 # CONN_MAX_AGE says, instead of one new connection per request.
 ASGI_REQUEST_THREADS = env_int("ASGI_REQUEST_THREADS", 4)
+# The socket handlers' database work runs on its own pool of threads per process (one
+# connection each); plan PostgreSQL's max_connections as processes × (ASGI_REQUEST_THREADS +
+# SOCKETIO_DB_THREADS). Each socket may send SOCKETIO_EVENTS_PER_SECOND events (bursts of
+# SOCKETIO_EVENT_BURST; more is a 429 ack) and follow SOCKETIO_STREAMS_PER_SOCKET streams.
+SOCKETIO_DB_THREADS = env_int("SOCKETIO_DB_THREADS", 8)
+SOCKETIO_EVENTS_PER_SECOND = env_int("SOCKETIO_EVENTS_PER_SECOND", 10)
+SOCKETIO_EVENT_BURST = env_int("SOCKETIO_EVENT_BURST", 20)
+SOCKETIO_STREAMS_PER_SOCKET = env_int("SOCKETIO_STREAMS_PER_SOCKET", 20)
 if not 1 <= ASGI_REQUEST_THREADS <= 64:
     raise ImproperlyConfigured("ASGI_REQUEST_THREADS must be between 1 and 64.")
 CHAT_MESSAGE_MAX_LENGTH = 500

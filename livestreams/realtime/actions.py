@@ -1,18 +1,32 @@
 """What a socket asks for, done in the database with the REST rules (contract section 9).
 
 These functions are sync, like the views: the server runs them through `database()`, which
-hands them to Django's thread for sync code (`sync_to_async(thread_sensitive=True)`), closes
-stale connections before and after as Django does around a request, renders messages in the
-socket's language, and turns any refusal into the acknowledgement
+hands them to a bounded pool of threads of its own (`SOCKETIO_DB_THREADS`, 8 by default),
+closes stale connections before and after as Django does around a request, renders messages
+in the socket's language, and turns any refusal into the acknowledgement
 `{ok: false, statusCode, error, errors}` the way the exception handler shapes a REST error.
+
+Why a pool and not Django's thread for sync code (`thread_sensitive=True`): outside a
+request there is no `ThreadSensitiveContext`, so every socket of the process would share that
+one thread, and one event waiting on a row lock would stall them all. Each pool thread keeps
+one persistent connection (closed when stale or broken, as `CONN_MAX_AGE` says), so a process
+holds at most `SOCKETIO_DB_THREADS` connections for its sockets; events beyond that queue.
+Each thread also runs its calls in one context of its own, kept from call to call: Django's
+cache handler keeps its cache objects per context, and a fresh context per call (as
+`sync_to_async` makes) would build the cache, and a Redis connection pool, at every event.
 """
 
+import asyncio
 import contextlib
+import contextvars
+import functools
 import logging
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import close_old_connections
@@ -26,14 +40,27 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 
 from config.api import errors as api_errors
 from config.api.camel import underscore_key
-from config.api.errors import AuthenticationRequired, Conflict, DomainError, NotFound
+from config.api.errors import (
+    AuthenticationRequired,
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+)
 from config.api.exceptions import error_messages
 from config.api.fields import StrictCharField
 from config.api.ids import is_object_id
 from config.api.middleware import SUPPORTED_LANGUAGES, request_language
 from livestreams import selectors, services
 from livestreams.api.chat_serializers import ChatContentField, chat_message_json
-from livestreams.models import LiveStream, LiveStreamStatus, ParticipantRole, Participation
+from livestreams.models import (
+    LiveStream,
+    LiveStreamBan,
+    LiveStreamStatus,
+    ParticipantRole,
+    Participation,
+)
 from users.authentication import JWTAuthentication
 from users.models import User
 
@@ -42,6 +69,12 @@ logger = logging.getLogger(__name__)
 UNKNOWN_EVENT = _("Unknown event.")
 # SimpleJWT's own message (and translations) for a token that is not a token at all.
 TOKEN_INVALID = _("Token is invalid")
+TOO_MANY_EVENTS = _("Too many events on this connection; slow down.")
+TOO_MANY_STREAMS = _(
+    "A connection may follow at most %(count)d streams at once; leave one to join another."
+)
+
+DB_THREADS = 8
 
 # --- Answers -------------------------------------------------------------------------------
 
@@ -104,9 +137,42 @@ def _in_database(language: str, work, /, *args, **kwargs) -> Outcome:
         close_old_connections()
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_thread = threading.local()
+
+
+def database_pool() -> ThreadPoolExecutor:
+    """The process's threads for the sockets' database work (made at first use)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(
+                max_workers=max(int(getattr(settings, "SOCKETIO_DB_THREADS", DB_THREADS)), 1),
+                thread_name_prefix="socket-db",
+            )
+        return _pool
+
+
+def _in_thread_context(language: str, work, args, kwargs) -> Outcome:
+    context = getattr(_thread, "context", None)
+    if context is None:
+        context = _thread.context = contextvars.Context()
+    return context.run(_in_database, language, work, *args, **kwargs)
+
+
 async def database(language: str, work, /, *args, **kwargs) -> Outcome:
-    """`answer()` in Django's thread for sync code, with fresh connections as per request."""
-    return await sync_to_async(_in_database, thread_sensitive=True)(language, work, *args, **kwargs)
+    """`answer()` on a thread of `database_pool()`, with fresh connections as per request."""
+    call = functools.partial(_in_thread_context, language, work, args, kwargs)
+    return await asyncio.get_running_loop().run_in_executor(database_pool(), call)
+
+
+def too_many_events(retry_after: float) -> None:
+    raise TooManyRequests(TOO_MANY_EVENTS, retry_after=math.ceil(retry_after))
+
+
+def too_many_streams(count: int) -> None:
+    raise Conflict(TOO_MANY_STREAMS % {"count": count})
 
 
 # --- Connecting ------------------------------------------------------------------------------
@@ -281,10 +347,32 @@ def join_stream(*, connection: Connection, live_stream_id: str, records_stay: bo
     )
 
 
+def confirm_join(*, user_id: str, live_stream_id: str, stay: bool) -> None:
+    """After a join entered the socket into the stream's rooms: 403 if the person has been
+    banned since the join checked (the socket then leaves the rooms).
+
+    A ban committed before this read is seen here; one committed after it sends its `banned`
+    after its commit, so to rooms the socket is in already, which takes it out. Either way
+    a banned socket does not stay. A stay the join recorded was closed by the ban (an
+    audience join and a ban are serialized on the stream's row); it is closed here too in
+    case it was not.
+    """
+    if not LiveStreamBan.objects.filter(live_stream_id=live_stream_id, user_id=user_id).exists():
+        return
+    if stay:
+        leave_stream(user_id=user_id, live_stream_id=live_stream_id)
+    raise Forbidden(services.BANNED)
+
+
 def leave_stream(*, user_id: str, live_stream_id: str) -> None:
     """Close the person's audience stay: their last socket has left the stream. Leaving a
-    stream they are no longer in (the stay closed by the stream's end, or never opened) is
-    nothing to do."""
+    stream they are no longer in (the stay closed by the stream's end or a ban, or never
+    opened) is nothing to do, found with one plain read: no lock, no write."""
+    open_stay = Participation.objects.filter(
+        live_stream_id=live_stream_id, participant__user_id=user_id, left_at__isnull=True
+    )
+    if not open_stay.exists():
+        return
     user = User.objects.filter(pk=user_id).first()
     live_stream = LiveStream.objects.filter(pk=live_stream_id).first()
     if user is None or live_stream is None:

@@ -23,6 +23,14 @@ error, errors[, retryAfter]}` (`actions`):
   is harmless.
 - `sendMessage {liveStreamId, content}` on `/stream-chat`: `{ok, message: ChatMessage}`.
 
+Limits of one socket (of one namespace), checked before any database work:
+- events: a token bucket, `SOCKETIO_EVENTS_PER_SECOND` (10) refilled, `SOCKETIO_EVENT_BURST`
+  (20) at most; an event beyond it is answered 429 with `retryAfter` (seconds);
+- streams: at most `SOCKETIO_STREAMS_PER_SOCKET` (20) followed at once; joining one more is
+  409 (a state to change, leaving one, not a rate to wait out);
+- packets: `max_http_buffer_size` 64 KB (a chat message needs about 3 KB); a larger packet
+  closes the connection.
+
 Server events: see `events`. Each process runs one ticker that sends the due `viewerCount`s
 and renews its sockets' presence.
 """
@@ -90,6 +98,42 @@ class RedisClientManager(socketio.AsyncRedisManager, StreamClientManager):
 
 # --- The namespaces --------------------------------------------------------------------------
 
+EVENTS_PER_SECOND = 10
+EVENT_BURST = 20
+STREAMS_PER_SOCKET = 20
+MAX_PACKET_BYTES = 64 * 1024
+
+
+class TokenBucket:
+    """`rate` events a second, `burst` at once: each event takes a token."""
+
+    def __init__(self, *, rate: float, burst: float):
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.updated = time.monotonic()
+
+    def take(self) -> float:
+        """0 when the event may go (a token is taken), else the seconds until one is back."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+def event_bucket() -> TokenBucket:
+    return TokenBucket(
+        rate=float(getattr(settings, "SOCKETIO_EVENTS_PER_SECOND", EVENTS_PER_SECOND)),
+        burst=float(getattr(settings, "SOCKETIO_EVENT_BURST", EVENT_BURST)),
+    )
+
+
+def streams_per_socket() -> int:
+    return int(getattr(settings, "SOCKETIO_STREAMS_PER_SOCKET", STREAMS_PER_SOCKET))
+
 
 @dataclass
 class Socket:
@@ -102,6 +146,8 @@ class Socket:
     stays: set[str] = field(default_factory=set)
     # One event at a time per socket: joinStream and leaveStream of one socket do not race.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Its events, counted as they arrive (before they wait for the lock).
+    bucket: TokenBucket = field(default_factory=event_bucket)
 
 
 class StreamNamespace(socketio.AsyncNamespace):
@@ -124,6 +170,8 @@ class StreamNamespace(socketio.AsyncNamespace):
         if socket is None or method is None:
             language = socket.connection.language if socket else "en"
             return actions.answer(language, _unknown_event).refusal
+        if wait := socket.bucket.take():
+            return actions.answer(socket.connection.language, actions.too_many_events, wait).refusal
         try:
             async with socket.lock:
                 return await getattr(self, method)(sid, socket, payload[0] if payload else None)
@@ -166,6 +214,9 @@ class StreamNamespace(socketio.AsyncNamespace):
         if checked.refused:
             return checked.refusal
         live_stream_id = checked.value
+        limit = streams_per_socket()
+        if live_stream_id not in socket.streams and len(socket.streams) >= limit:
+            return actions.answer(connection.language, actions.too_many_streams, limit).refusal
         # Counted before the join, so that a concurrent last leave of another socket of this
         # person sees this one and keeps (or reopens) the stay.
         counted = self.records_stays and connection.signed_in and live_stream_id not in socket.stays
@@ -188,11 +239,24 @@ class StreamNamespace(socketio.AsyncNamespace):
         if outcome.refused:
             return outcome.refusal
         await self.enter_room(sid, stream_room(live_stream_id))
-        if connection.signed_in:
-            await self.enter_room(sid, member_room(live_stream_id, connection.user_id))
         socket.streams.add(live_stream_id)
         if counted and joined.stay:
             socket.stays.add(live_stream_id)
+        if connection.signed_in:
+            await self.enter_room(sid, member_room(live_stream_id, connection.user_id))
+            # A ban between the join's check and now sent its `banned` to a room the socket
+            # was not in yet: look again, now that any later one reaches it.
+            confirmed = await actions.database(
+                connection.language,
+                actions.confirm_join,
+                user_id=connection.user_id,
+                live_stream_id=live_stream_id,
+                stay=joined.stay,
+            )
+            if confirmed.refused:
+                await self._leave_rooms(sid, socket, live_stream_id)
+                await self.forget(sid, live_stream_id)  # and its count, if it held the stay
+                return confirmed.refusal
         return {"ok": True, **joined.data}
 
     async def leave_stream(self, sid: str, socket: Socket, payload) -> dict:
@@ -380,6 +444,7 @@ def build_server() -> tuple[socketio.AsyncServer, Runtime]:
         # Only these two: the default namespace "/" would take anonymous sockets for nothing.
         namespaces=list(events.NAMESPACES),
         json=events.WireJSON,
+        max_http_buffer_size=MAX_PACKET_BYTES,
         cors_allowed_origins=cors_allowed_origins(),
         logger=False,
         engineio_logger=False,

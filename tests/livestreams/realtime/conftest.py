@@ -21,7 +21,13 @@ from django.test import override_settings
 
 from livestreams.models import Participation
 from livestreams.realtime import events
-from tests.livestreams.realtime.support import Rest, ServerProcess, SocketClient, wait_until
+from tests.livestreams.realtime.support import (
+    Rest,
+    ServerProcess,
+    SocketClient,
+    server_is_idle,
+    wait_until,
+)
 from users.sessions import tokens_for_user
 
 
@@ -117,10 +123,14 @@ def sockets(server):
         return client
 
     yield open_client
+    # The server closes the stays of the sockets that leave; the test's database flush must
+    # not race that work (PostgreSQL would call it a deadlock and abort one). A client still
+    # connected leaves its streams first: the acknowledgement comes once the stay is closed,
+    # so its disconnect has nothing left to do. The others (disconnected by the test) are
+    # waited for: their stays closed, and no query of the server still running.
     for client in opened:
+        client.leave_stays()
         client.disconnect()
-    # The server closes the stays of the sockets that just left; the test's database flush
-    # must not race those writes (PostgreSQL would call it a deadlock and abort one).
     streams = set().union(*(client.stays for client in opened))
     if streams:
         wait_until(
@@ -131,6 +141,7 @@ def sockets(server):
             ),
             timeout=2,
         )
+        wait_until(server_is_idle, timeout=2)
 
 
 def token_of(user) -> str:

@@ -205,6 +205,19 @@ class SocketClient:
                 items.append(self.received[namespace].get_nowait())
         return items
 
+    def leave_stays(self) -> None:
+        """`leaveStream` every stream where this client holds a stay, if it is still
+        connected (waiting out the rate of events if a test used it up)."""
+        if LIVE_STREAM_NAMESPACE not in self.client.namespaces:
+            return
+        for live_stream_id in list(self.stays):
+            for _attempt in range(3):
+                with suppress(socketio.exceptions.TimeoutError):
+                    ack = self.call("leaveStream", {"liveStreamId": live_stream_id})
+                    if ack.get("statusCode") != 429:
+                        break
+                    time.sleep(ack.get("retryAfter", 1))
+
     def disconnect(self) -> None:
         """Leave every namespace and close. A polling connection is closed without waiting
         for its pending long poll, which the server answers only at the next ping (25 s)."""
@@ -219,6 +232,21 @@ class SocketClient:
     @property
     def connected_namespaces(self) -> list[str]:
         return sorted(self.client.namespaces)
+
+
+def server_is_idle() -> bool:
+    """No other connection to the test database is running a query (twice, 50 ms apart)."""
+    for attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state = 'active' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return False
+        if not attempt:
+            time.sleep(0.05)
+    return True
 
 
 def wait_until(condition, *, timeout: float = WAIT_SECONDS) -> bool:
