@@ -696,9 +696,7 @@ class AgoraPresence(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["live_stream", "uid"], name="agora_presence_unique"
-            ),
+            models.UniqueConstraint(fields=["live_stream", "uid"], name="agora_presence_unique"),
         ]
 
     def __str__(self) -> str:

@@ -283,7 +283,7 @@ def test_the_next_second_takes_a_message_again(cast, client_for):
 def test_two_messages_less_than_a_second_apart_across_a_second_boundary_are_refused(
     cast, client_for
 ):
-    """"At most 1 per second" holds for any two messages, not per clock second."""
+    """ "At most 1 per second" holds for any two messages, not per clock second."""
     client = client_for(cast.viewer)
     with time_machine.travel(NOW + timedelta(milliseconds=900), tick=False):
         assert_success(post(client, cast.stream, "bir"), 201)
