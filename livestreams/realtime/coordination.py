@@ -110,7 +110,11 @@ class RedisCoordination:
     def __init__(self, *, url: str, host_id: str):
         from redis import asyncio as aioredis
 
-        self.redis = aioredis.Redis.from_url(url)
+        # A bounded pool that waits for a free connection rather than failing: 500 sockets
+        # disconnecting at once each release their presence, and a pool that raises
+        # MaxConnectionsError there would leave their stays open.
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=64, timeout=30)
+        self.redis = aioredis.Redis(connection_pool=pool)
         self.host_id = host_id
 
     def _member(self, sid: str) -> str:

@@ -160,16 +160,31 @@ class StreamNamespace(socketio.AsyncNamespace):
         super().__init__(namespace)
         self.runtime = runtime
         self.sockets: dict[str, Socket] = {}
+        # Sockets whose connect handler has started: a client may send an event named
+        # "connect" (python-socketio hands it to the same handler), and only the first, the
+        # server's own, may run it.
+        self._connecting: set[str] = set()
 
     async def trigger_event(self, event, *args):
-        if event in ("connect", "disconnect"):
-            return await super().trigger_event(event, *args)
         sid, *payload = args
+        if event == "connect":
+            if sid in self._connecting or sid in self.sockets:
+                return self._unknown(sid)  # a client's "connect" event, not a connection
+            self._connecting.add(sid)
+            try:
+                return await super().trigger_event(event, *args)
+            finally:
+                self._connecting.discard(sid)
+        if event == "disconnect":
+            # The server's own disconnect comes after python-socketio has marked the socket
+            # as leaving; a client's event named "disconnect" comes while it is connected.
+            if self.server.manager.is_connected(sid, self.namespace):
+                return self._unknown(sid)
+            return await super().trigger_event(event, *args)
         socket = self.sockets.get(sid)
         method = self.events.get(event)
         if socket is None or method is None:
-            language = socket.connection.language if socket else "en"
-            return actions.answer(language, _unknown_event).refusal
+            return self._unknown(sid)
         if wait := socket.bucket.take():
             return actions.answer(socket.connection.language, actions.too_many_events, wait).refusal
         try:
@@ -177,6 +192,11 @@ class StreamNamespace(socketio.AsyncNamespace):
                 return await getattr(self, method)(sid, socket, payload[0] if payload else None)
         except Exception as error:  # Redis down, a bug: a 500 ack, never the details
             return actions.answer(socket.connection.language, _reraise, error).refusal
+
+    def _unknown(self, sid: str) -> dict:
+        socket = self.sockets.get(sid)
+        language = socket.connection.language if socket else "en"
+        return actions.answer(language, _unknown_event).refusal
 
     async def on_connect(self, sid, environ, auth=None):
         language = actions.language_of(environ, auth)

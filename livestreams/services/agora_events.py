@@ -361,6 +361,9 @@ def _recording_uploaded(notice: AgoraNotice, live_stream: LiveStream) -> str:
     name = _recorded_file(details)
     if name is None:
         return "recording not attached: no playlist or MP4 in the file list"
+    if any(part in {"..", "."} for part in name.split("/")):
+        # A name that climbs out of the bucket's prefix is never a recording of ours.
+        return "recording not attached: the file name has . or .. segments"
     base_url = settings.AGORA_RECORDING_BASE_URL
     if not base_url:
         return "recording not attached: AGORA_RECORDING_BASE_URL is not set"

@@ -679,6 +679,14 @@ def test_without_the_base_url_the_upload_is_stored_and_not_attached(settings, en
             {"fileList": [{"fileName": "x" * 600 + ".m3u8"}]},
             "not applied: Enter a valid http or https URL of at most 500 characters.",
         ),
+        (
+            {"fileList": [{"fileName": "../../other/x.m3u8"}]},
+            "recording not attached: the file name has . or .. segments",
+        ),
+        (
+            {"fileList": [{"fileName": "a/./x.mp4"}]},
+            "recording not attached: the file name has . or .. segments",
+        ),
     ],
 )
 def test_an_upload_without_a_usable_file_attaches_nothing(ended, details, outcome):

@@ -72,6 +72,24 @@ def test_the_stay_closes_when_the_socket_disconnects(sockets):
     assert Participation.objects.get(live_stream=stream).left_at is not None
 
 
+def test_events_named_connect_or_disconnect_sent_by_a_client_change_nothing(sockets):
+    """python-socketio hands a client's event named "connect" or "disconnect" to the same
+    handlers as the real ones; they must not reset the socket (and forget its stay)."""
+    stream, viewer = LiveStreamFactory(active=True), UserFactory()
+    client = signed_in(sockets, viewer)
+    client.join(stream.pk)
+
+    for event, data in (("connect", {}), ("connect", {"token": "bad"}), ("disconnect", "x")):
+        ack = client.call(event, data)
+        assert (ack["ok"], ack["statusCode"]) == (False, 404), event
+
+    # Still the same socket, holding the same stay: leaving and disconnecting close it.
+    assert client.call("joinStream", {"liveStreamId": stream.pk})["ok"] is True
+    assert open_stays(stream, viewer).count() == 1
+    client.disconnect()
+    assert wait_until(lambda: not open_stays(stream, viewer).exists())
+
+
 def test_leave_stream_closes_the_stay_and_leaving_again_is_harmless(sockets):
     stream, viewer = LiveStreamFactory(active=True), UserFactory()
     client = signed_in(sockets, viewer)
