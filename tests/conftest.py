@@ -81,3 +81,32 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+_MISSING = object()
+
+
+@pytest.fixture
+def turkish():
+    """`turkish({english: turkish})`: these Turkish translations for one test (notifications).
+
+    The locale catalog gets the notification texts' Turkish from the translators; until it
+    has them (and whatever their final wording), a test of "written in the recipient's
+    language" adds the ones it reads, so it checks the choice of language, not a wording.
+    """
+    from django.utils.translation import trans_real
+
+    catalog = trans_real.translation("tr")._catalog._catalogs[0]
+    replaced = {}
+
+    def add(messages: dict[str, str]) -> None:
+        for english, translated in messages.items():
+            replaced.setdefault(english, catalog.get(english, _MISSING))
+            catalog[english] = translated
+
+    yield add
+    for english, previous in replaced.items():
+        if previous is _MISSING:
+            catalog.pop(english, None)
+        else:
+            catalog[english] = previous

@@ -63,31 +63,6 @@ def committed(django_capture_on_commit_callbacks):
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
-_MISSING = object()
-
-
-@pytest.fixture
-def turkish():
-    """`turkish({english: turkish})`: these Turkish translations for one test (the catalog
-    gets the notification texts from the translators; this checks the choice of language)."""
-    from django.utils.translation import trans_real
-
-    catalog = trans_real.translation("tr")._catalog._catalogs[0]
-    replaced = {}
-
-    def add(messages: dict[str, str]) -> None:
-        for english, translated in messages.items():
-            replaced.setdefault(english, catalog.get(english, _MISSING))
-            catalog[english] = translated
-
-    yield add
-    for english, previous in replaced.items():
-        if previous is _MISSING:
-            catalog.pop(english, None)
-        else:
-            catalog[english] = previous
-
-
 def received(**filters) -> dict[str, tuple]:
     """Each recipient's (category, title, message); a recipient told twice fails."""
     found = {}
